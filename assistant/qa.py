@@ -1,0 +1,133 @@
+"""The question→answer path: retrieve, prompt, generate, check citations.
+
+It reads top to bottom: ``Assistant.stream`` retrieves passages (retrieval), builds messages (prompts), streams
+the model's text (generation), then checks its markers (citations) and returns an Answer.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from .chunking import Chunker
+from .citations import check_citations
+from .embedding import Embedder
+from .generation import Generator
+from .index import Index, expected_manifest
+from .prompts import Prompts
+from .records import Answer, Hit
+from .retrieval import Retriever
+from .settings import Settings
+
+_DANISH_WORDS = set(
+    "hvad hvem hvor hvornår hvordan hvorfor hvilke hvilken hvilket blev er og det der den til af på med skal kan har "
+    "om som ikke var ved for fra efter hos vores deres også eller mellem besluttet træder kraft".split()
+)
+_ENGLISH_WORDS = set(
+    "what who where when how why which was were is are the of about did does do and to in on for with from by "
+    "decided said say has have will".split()
+)
+
+
+def question_language(question: str) -> str:
+    """"da" or "en": the language to answer in, judged from the question's words (Danish letters count for Danish)."""
+    words = re.findall(r"[a-zæøå]+", question.lower())
+    da = sum(w in _DANISH_WORDS for w in words) + 2 * len(re.findall(r"[æøå]", question.lower()))
+    en = sum(w in _ENGLISH_WORDS for w in words)
+    return "en" if en > da else "da"
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A step of a streamed answer: the text so far, and the final Answer once done."""
+
+    text: str
+    passages: list[Hit]
+    answer: Answer | None = None
+
+
+class Assistant:
+    """Answers questions from an index. Heavy parts are parameters so tests can pass their own."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        generator: Generator | None = None,
+        index: Index | None = None,
+        prompts: Prompts | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder or Embedder(
+            settings.embedding_model_path, settings.embedding_threads, settings.embedding_batch_size, settings.query_prompt, settings.passage_prompt
+        )
+        self.generator = generator or Generator(
+            settings.llm_model_path, settings.llm_threads, settings.llm_context, settings.llm_max_tokens, settings.llm_temperature, settings.llm_repeat_penalty
+        )
+        self._index = index
+        self.prompts = prompts or Prompts.load(settings.prompts_dir)
+
+    @property
+    def index(self) -> Index:
+        """The index, loaded on first use and refused if built under other settings."""
+        if self._index is None:
+            chunker = Chunker(self.settings.chunk_size, self.settings.chunk_overlap)
+            self._index = Index.load(self.settings.index_dir, expected_manifest(self.embedder, chunker))
+        return self._index
+
+    def warm_up(self, generation: bool = True) -> None:
+        """Load the index and models now rather than on the first question."""
+        _ = self.index
+        self.embedder.warm_up()
+        if generation:
+            self.generator.warm_up()
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Hit]:
+        """The passages for a question, best first."""
+        return Retriever(self.index, self.embedder, self.settings.top_k).search(question, k)
+
+    def stream(self, question: str, k: int | None = None) -> Iterator[Partial]:
+        """Answer ``question``, yielding the text as it is written; the last Partial carries the Answer."""
+        started = time.perf_counter()
+        language = question_language(question)
+        not_found = self.prompts.not_found[language]
+        hits = self.retrieve(question, k)
+        relevant = [h for h in hits if h.score >= self.settings.min_score]
+        if not relevant:
+            answer = Answer(question, not_found, [], hits, abstained=True, seconds=time.perf_counter() - started)
+            yield Partial(not_found, hits, answer)
+            return
+        messages = self.prompts.messages(question, relevant, language, self.settings.passage_chars)
+        text = ""
+        for piece in self.generator.stream(messages):
+            text += piece
+            yield Partial(text, relevant)
+        checked = check_citations(text, relevant)
+        abstained = _says_not_found(checked.text, self.prompts.not_found.values()) or not checked.text
+        final_text = not_found if abstained else checked.text
+        answer = Answer(
+            question,
+            final_text,
+            [] if abstained else checked.citations,
+            relevant,
+            abstained=abstained,
+            dropped_citations=checked.dropped,
+            seconds=time.perf_counter() - started,
+        )
+        yield Partial(final_text, relevant, answer)
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """Answer ``question`` and return the finished Answer."""
+        last = None
+        for last in self.stream(question, k):
+            pass
+        assert last is not None and last.answer is not None
+        return last.answer
+
+
+def _says_not_found(text: str, phrases: Iterable[str]) -> bool:
+    """True when the model answered with (essentially only) a fixed "not in the documents" phrase."""
+    core = re.sub(r"\[\d+\]", "", text).strip().strip(".").lower()
+    return any(core == p.strip().strip(".").lower() for p in phrases)

@@ -1,0 +1,69 @@
+"""The typed records passed along the question→answer path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source document as read from disk, with what is known about it."""
+
+    id: str  #: stable id: the file name (or record id for JSONL records)
+    path: str  #: where it was read from
+    title: str
+    text: str
+    sha256: str  #: hash of the source bytes, recorded in the manifest
+    metadata: dict[str, str] = field(default_factory=dict)  #: municipality, body, date, kind, …
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document: what is embedded, retrieved and cited."""
+
+    id: str  #: "<doc id>#<ordinal>"
+    doc_id: str
+    doc_title: str
+    text: str
+    start: int  #: character offset of the passage in the document text
+    end: int
+    line_start: int  #: 1-based line numbers in the document
+    line_end: int
+    heading: str = ""  #: the agenda item the passage belongs to, if detected
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def location(self) -> str:
+        """Human-readable place of the passage: agenda item and lines."""
+        where = f"lines {self.line_start}-{self.line_end}" if self.line_end != self.line_start else f"line {self.line_start}"
+        return f"{self.heading}, {where}" if self.heading else where
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its similarity score and rank (1 = best)."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source the answer cites: number ``n`` as written in the answer text, and the passage it points to."""
+
+    n: int
+    hit: Hit
+
+
+@dataclass
+class Answer:
+    """The result of asking one question."""
+
+    question: str
+    text: str
+    citations: list[Citation]
+    passages: list[Hit]  #: every passage given to the model, numbered 1.. in this order
+    abstained: bool
+    dropped_citations: int = 0  #: [n] markers removed because they matched no passage
+    seconds: float = 0.0

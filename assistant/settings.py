@@ -1,0 +1,77 @@
+"""The one settings object. Only this module (and the CLI's flags) read the environment.
+
+Every field can be set as an environment variable with the prefix ``ASSISTANT_`` (for example
+``ASSISTANT_LLM_THREADS=1``) or in a ``.env`` file in the working directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The repository root when the package is installed in editable mode (``make run`` does so).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything the assistant can be told, with its default."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore")
+
+    # Where things live
+    index_dir: Path = Field(PROJECT_ROOT / "index", description="Folder holding the built index (FAISS file, SQLite chunk store, manifest).")
+    seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="The bundled default corpus, indexed when no path is given.")
+    models_dir: Path = Field(PROJECT_ROOT / "models", description="Folder where `assistant setup-models` puts the default models (git-ignored).")
+    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Folder of prompt templates (text files).")
+
+    # Embedding
+    embedding_model: str = Field(
+        "",
+        description="Sentence-transformers model: a local folder or a hub id (hub ids need internet). "
+        "Empty means the packaged multilingual-e5-small in models_dir.",
+    )
+    embedding_threads: int = Field(2, ge=1, description="Torch CPU threads for embedding.")
+    embedding_batch_size: int = Field(16, ge=1, description="Passages embedded per batch when indexing.")
+    query_prompt: str = Field("query: ", description="Prefix the embedding model expects before a question.")
+    passage_prompt: str = Field("passage: ", description="Prefix the embedding model expects before a passage.")
+
+    # Chunking
+    chunk_size: int = Field(1200, ge=200, description="Largest chunk in characters; agenda items longer than this are split.")
+    chunk_overlap: int = Field(150, ge=0, description="Characters shared by neighbouring chunks of a split agenda item.")
+
+    # Retrieval
+    top_k: int = Field(4, ge=1, le=50, description="Passages retrieved and given to the model.")
+    min_score: float = Field(
+        0.74,
+        description="Cosine similarity below which a passage counts as irrelevant; when no passage reaches it the "
+        "assistant answers that the documents do not say without asking the model. Cross-lingual questions score "
+        "lower (e5-small: ≈0.77 for a relevant English question over Danish text, ≈0.89 in Danish), so keep it low.",
+    )
+
+    # Generation
+    llm_model: str = Field(
+        "",
+        description="Path to a GGUF file. Empty means the packaged Qwen2.5-Coder-1.5B-Instruct Q4_K_M in models_dir.",
+    )
+    llm_threads: int = Field(2, ge=1, description="llama.cpp threads. Measured on 2 cores: see README; more than the cores collapses speed.")
+    llm_context: int = Field(4096, ge=512, description="llama.cpp context window in tokens.")
+    llm_max_tokens: int = Field(320, ge=16, description="Most tokens the model may write for one answer.")
+    llm_temperature: float = Field(0.1, ge=0.0, description="Sampling temperature; low keeps answers close to the passages.")
+    llm_repeat_penalty: float = Field(1.1, ge=1.0, description="Penalty on repeated tokens (small models loop without it).")
+    passage_chars: int = Field(1100, ge=100, description="Most characters of each passage shown to the model (keeps the prompt, and so the wait, short).")
+
+    # Serving
+    host: str = Field("127.0.0.1", description="Address the chat binds to. Keep 127.0.0.1 unless others must reach it.")
+    port: int = Field(7860, description="Port of the chat.")
+
+    @property
+    def embedding_model_path(self) -> str:
+        """The embedding model to load: the setting, or the packaged default."""
+        return self.embedding_model or str(self.models_dir / "multilingual-e5-small")
+
+    @property
+    def llm_model_path(self) -> Path:
+        """The GGUF file to load: the setting, or the packaged default."""
+        return Path(self.llm_model) if self.llm_model else self.models_dir / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
