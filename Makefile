@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test install models index serve clean
+.PHONY: run test install models index serve clean chromium
 
 run: install models index serve
 
@@ -31,9 +31,15 @@ index: install models
 serve: install
 	$(BIN)/assistant serve
 
-test: install
+# Browser tests drive Debian's Chromium (Playwright's own browser download cannot work offline).
+chromium:
+	@command -v chromium >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium chromium-driver; } \
+	  || echo "warning: could not install chromium; the browser test will be skipped"
+
+test: install chromium
 	$(BIN)/assistant setup-models --model 1.5b --model 0.5b
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -p no:warnings
 
 clean:
 	rm -rf index index.building index.old

@@ -50,5 +50,6 @@ def check_citations(text: str, passages: list[Hit]) -> CheckedCitations:
         return "".join(f"[{n}]" for n in dict.fromkeys(kept))
 
     cleaned = _MARKER.sub(rewrite, text)
+    cleaned = re.sub(r"[ \t]{2,}", " ", cleaned)  # where a removed marker stood between two spaces
     cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip()
     return CheckedCitations(cleaned, [Citation(n, passages[n - 1]) for n in cited], dropped)

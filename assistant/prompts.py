@@ -32,10 +32,10 @@ def compact(text: str) -> str:
     """Passage text with fewer tokens and the same words: hard line breaks joined, hyphenation undone, links shortened."""
     text = _URL.sub("[link]", text)
     text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)  # "be-\nhandlet" -> "behandlet"
-    text = re.sub(r"[ \t]*\n[ \t]*(?!\n)", " ", text)  # a single line break is layout, not a paragraph
-    text = re.sub(r"\n\s*\n+", "\n", text)
-    text = re.sub(r"(?:\[link\]\s*)+", "[link] ", text)
-    return re.sub(r"[ \t]{2,}", " ", text).strip()
+    # A single line break is layout; a blank line ends a paragraph.
+    paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", text))
+    text = "\n".join(p for p in paragraphs if p)
+    return re.sub(r"(?:\[link\] ?)+", "[link] ", text).strip()
 
 
 @dataclass(frozen=True)

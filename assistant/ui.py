@@ -22,7 +22,8 @@ _CSS = """
 def sources_html(passages: list[Hit], answer: Answer | None) -> str:
     """The cited passages (or, while writing, the retrieved ones) as HTML; all document text is escaped."""
     if answer is not None and answer.abstained:
-        return "<p><em>No passage in the documents answers this.</em></p>"
+        return '<div class="sources-final"><p><em>No passage in the documents answers this.</em></p></div>'
+
     if answer is not None:
         numbered = [(c.n, c.hit) for c in answer.citations]
         heading = "Cited sources" if numbered else "No passage was cited; retrieved passages"
@@ -39,7 +40,8 @@ def sources_html(passages: list[Hit], answer: Answer | None) -> str:
             f'<div class="where">{meta}{" · " if meta else ""}{html.escape(c.location)} · {html.escape(c.doc_id)}</div>'
             f"<blockquote>{html.escape(c.text)}</blockquote></div>"
         )
-    return "\n".join(parts)
+    # The class marks a finished answer, so that readers (and tests) can tell it from the streaming view.
+    return f'<div class="{"sources-final" if answer is not None else "sources-streaming"}">' + "\n".join(parts) + "</div>"
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:

@@ -1,0 +1,122 @@
+"""Shared fixtures: small fakes for unit tests, and the real models and a real seeds index for the real path."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.chunking import Chunker
+from assistant.embedding import Embedder
+from assistant.generation import Generator
+from assistant.index import Index, build_index, expected_manifest
+from assistant.settings import PROJECT_ROOT, Settings
+
+MODELS = PROJECT_ROOT / "models"
+SHARED = PROJECT_ROOT.parent / "shared"
+
+
+class FakeEmbedder:
+    """Bag-of-words hashing vectors: deterministic, instant, and similar for texts sharing words."""
+
+    name = "fake-hashing"
+    passage_prompt = "passage: "
+    query_prompt = "query: "
+    dimension = 256
+
+    def __init__(self) -> None:
+        self.embedded = 0
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dimension, dtype=np.float32)
+        for word in re.findall(r"\w+", text.lower()):
+            v[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def warm_up(self) -> None:
+        pass
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self._vec(t) for t in texts])
+
+    def embed_passages(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        self.embedded += len(texts)
+        if progress:
+            progress(len(texts))
+        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+
+
+class FakeGenerator:
+    """Replies with a fixed text, in pieces, and records the messages it was given."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+        self.calls: list[list[dict[str, str]]] = []
+
+    def warm_up(self) -> None:
+        pass
+
+    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        self.calls.append(messages)
+        for i in range(0, len(self.reply), 7):
+            yield self.reply[i : i + 7]
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path: Path) -> Path:
+    """Two small minutes documents in a folder, with a metadata.json."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text(
+        "Referat\n\nAd. 1 Godkendelse af dagsorden\nDagsordenen blev godkendt.\n\n"
+        "Ad. 2 Vold og trusler\nVold og trusler skal politianmeldes inden 72 timer.\n"
+        "Det blev besluttet at skærpe retningslinjerne.\n",
+        "utf-8",
+    )
+    (folder / "b.txt").write_text("1. Budget\nBudgettet for 2025 blev vedtaget uden ændringer.\n", "utf-8")
+    (folder / "metadata.json").write_text('{"a.txt": {"title": "HovedMED referat", "date": "2015"}}', "utf-8")
+    return folder
+
+
+def require_models(*names: str) -> None:
+    """Fail (not skip) when the real models are missing: `make test` puts them in place first."""
+    missing = [n for n in names if not (MODELS / n).exists()]
+    if missing:
+        pytest.fail(f"models missing in {MODELS}: {missing}; run `make test` (it runs `assistant setup-models` first)")
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> Embedder:
+    require_models("multilingual-e5-small")
+    s = Settings()
+    return Embedder(s.embedding_model_path, s.embedding_threads, s.embedding_batch_size)
+
+
+@pytest.fixture(scope="session")
+def seeds_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose index is a fresh, real index of seeds/ (built once per session)."""
+    return Settings(index_dir=tmp_path_factory.mktemp("seeds-index") / "index")
+
+
+@pytest.fixture(scope="session")
+def seeds_index(seeds_settings: Settings, real_embedder: Embedder) -> Index:
+    chunker = Chunker(seeds_settings.chunk_size, seeds_settings.chunk_overlap)
+    build_index([seeds_settings.seeds_dir], seeds_settings.index_dir, real_embedder, chunker)
+    return Index.load(seeds_settings.index_dir, expected_manifest(real_embedder, chunker))
+
+
+@pytest.fixture(scope="session")
+def small_generator() -> Generator:
+    """The real 0.5B GGUF: fast plumbing through the real chat template, not for content."""
+    require_models("qwen2.5-coder-0.5b-instruct-q5_0.gguf")
+    return Generator(MODELS / "qwen2.5-coder-0.5b-instruct-q5_0.gguf", threads=2, max_tokens=48)

@@ -1,0 +1,56 @@
+"""The CLI through the real path: real embedding model, real FAISS index, real GGUF."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import app
+from assistant.settings import Settings
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("command", ["index", "ask", "batch", "serve", "setup-models", "settings"])
+def test_every_command_has_help(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_index_then_retrieve_only_batch(tmp_path: Path, tiny_corpus: Path, real_embedder) -> None:  # noqa: ANN001
+    index_dir = tmp_path / "index"
+    result = runner.invoke(app, ["index", str(tiny_corpus), "--index-dir", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    assert "indexed 2 documents" in result.output and (index_dir / "vectors.faiss").exists()
+    again = runner.invoke(app, ["index", str(tiny_corpus), "--index-dir", str(index_dir)])
+    assert "up to date" in again.output
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "v", "question": "Hvornår skal vold politianmeldes?"}\n', "utf-8")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["batch", str(questions), "--output", str(out), "--retrieve-only", "--top-k", "2", "--index-dir", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    (record,) = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert record["id"] == "v" and record["answer"] is None
+    assert "72 timer" in record["passages"][0]["text"] and record["passages"][0]["location"]["heading"] == "Ad. 2 Vold og trusler"
+
+
+def test_errors_are_one_line(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ask", "Hvad?", "--index-dir", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0 and "assistant index --index-dir" in result.output
+
+
+def test_example_question_cites_the_72_hour_passage(seeds_index, seeds_settings: Settings) -> None:  # noqa: ANN001
+    """The skeleton's acceptance test, with the default 1.5B model."""
+    result = runner.invoke(app, ["ask", "What was decided about police reporting of violence?", "--json", "--index-dir", str(seeds_settings.index_dir)])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert not record["abstained"] and record["answer"]
+    cited = {c["passage_id"] for c in record["citations"]}
+    cited_passages = [p for p in record["passages"] if p["id"] in cited]
+    assert any(p["doc"] == "koebenhavn-sof-hovedmed-2015-referat.txt" and "72 timer" in p["text"] for p in cited_passages), record
+    assert "72" in record["answer"]

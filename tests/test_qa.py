@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.chunking import Chunker
+from assistant.index import Index, build_index
+from assistant.qa import Assistant, question_language
+from assistant.settings import Settings
+from tests.conftest import FakeEmbedder, FakeGenerator
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("What was decided about police reporting of violence?", "en"),
+        ("Hvornår træder den nye MED-aftale i kraft?", "da"),
+        ("Hvad blev besluttet om budgettet?", "da"),
+        ("When does the new agreement take effect?", "en"),
+        ("Hvem er formand for udvalget", "da"),
+        ("Who chairs the committee?", "en"),
+    ],
+)
+def test_question_language(question: str, language: str) -> None:
+    assert question_language(question) == language
+
+
+def _assistant(tmp_path: Path, corpus: Path, reply: str, min_score: float = 0.1) -> tuple[Assistant, FakeGenerator]:
+    embedder, generator = FakeEmbedder(), FakeGenerator(reply)
+    settings = Settings(index_dir=tmp_path / "index", min_score=min_score, top_k=3)
+    build_index([corpus], settings.index_dir, embedder, Chunker())
+    return Assistant(settings, embedder=embedder, generator=generator, index=Index.load(settings.index_dir)), generator  # type: ignore[arg-type]
+
+
+def test_answer_keeps_valid_citations_and_drops_invalid(tmp_path: Path, tiny_corpus: Path) -> None:
+    assistant, generator = _assistant(tmp_path, tiny_corpus, "Vold skal politianmeldes inden 72 timer [1]. Se også [9].")
+    answer = assistant.ask("Hvornår skal vold og trusler politianmeldes?")
+    assert answer.text == "Vold skal politianmeldes inden 72 timer [1]. Se også."
+    assert [c.n for c in answer.citations] == [1] and answer.dropped_citations == 1
+    assert answer.citations[0].hit is answer.passages[0]
+    assert "72 timer" in answer.citations[0].hit.chunk.text
+    assert not answer.abstained
+    assert "Answer in Danish" in generator.calls[0][1]["content"]
+
+
+def test_stream_yields_growing_text_then_the_answer(tmp_path: Path, tiny_corpus: Path) -> None:
+    assistant, _ = _assistant(tmp_path, tiny_corpus, "Budgettet blev vedtaget [1].")
+    steps = list(assistant.stream("What about the budget?"))
+    texts = [s.text for s in steps[:-1]]
+    assert len(texts) > 1 and all(a != b for a, b in zip(texts, texts[1:]))
+    assert all(s.answer is None for s in steps[:-1]) and steps[-1].answer is not None
+
+
+def test_no_relevant_passage_abstains_without_calling_the_model(tmp_path: Path, tiny_corpus: Path) -> None:
+    assistant, generator = _assistant(tmp_path, tiny_corpus, "Paris [1].", min_score=0.99)
+    answer = assistant.ask("What is the capital of France?")
+    assert answer.abstained and answer.text == "The documents do not say." and answer.citations == []
+    assert generator.calls == []
+
+
+def test_model_saying_not_found_is_an_abstention(tmp_path: Path, tiny_corpus: Path) -> None:
+    assistant, _ = _assistant(tmp_path, tiny_corpus, "Det fremgår ikke af dokumenterne [2].")
+    answer = assistant.ask("Hvad koster en ny skole?")
+    assert answer.abstained and answer.text == "Det fremgår ikke af dokumenterne." and answer.citations == []

@@ -1,0 +1,37 @@
+"""The real path: the packaged multilingual-e5-small over a real FAISS index of seeds/."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.index import Index
+from assistant.retrieval import Retriever
+
+
+def test_vectors_are_normalised_384_dims(real_embedder) -> None:  # noqa: ANN001
+    vecs = real_embedder.embed_passages(["Mødet blev holdt på rådhuset.", "The meeting was held at the town hall."])
+    assert vecs.shape == (2, 384) and vecs.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, rtol=1e-4)
+    # an English question is nearer to the Danish passage that answers it than to an unrelated one
+    query = real_embedder.embed_queries(["Where was the meeting held?"])[0]
+    other = real_embedder.embed_passages(["Budgettet for skoleområdet blev vedtaget."])[0]
+    assert query @ vecs[0] > query @ other
+
+
+@pytest.mark.parametrize(
+    ("question", "doc", "phrase"),
+    [
+        ("What was decided about police reporting of violence?", "koebenhavn-sof-hovedmed-2015-referat.txt", "72 timer"),
+        ("Hvornår skal vold og trusler anmeldes til politiet?", "koebenhavn-sof-hovedmed-2015-referat.txt", "72 timer"),
+        ("Hvornår træder den nye MED-aftale i kraft?", "koebenhavn-sof-hovedmed-2015-referat.txt", "1. januar 2016"),
+        ("Who is the new acting head of the centre?", "randers-lom-psykiatri-2024-06-25-referat.txt", "Katrine Nissen"),
+        # the OCR document: "pa" for "på", "g" for "ø", "ae" for "æ"
+        ("Hvornår skal APV'erne for de administrative flytninger udarbejdes?", "koebenhavn-sof-hovedmed-2025-referat-ocr.txt", "APV"),
+        ("Hvilke niveauer findes der i overgangsperioden i MED?", "koebenhavn-sof-hovedmed-2025-referat-ocr.txt", "LokalMED og HovedMED"),
+    ],
+)
+def test_seed_questions_find_their_passage(seeds_index: Index, real_embedder, question: str, doc: str, phrase: str) -> None:  # noqa: ANN001
+    hits = Retriever(seeds_index, real_embedder, top_k=5).search(question)
+    assert any(h.chunk.doc_id == doc and phrase in h.chunk.text for h in hits), [(h.chunk.id, h.chunk.text[:60]) for h in hits]
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
