@@ -138,6 +138,34 @@ def batch(
     typer.echo(f"wrote {len(questions)} results to {output}")
 
 
+@app.command("eval")
+def eval_cmd(
+    gold: Annotated[Path, typer.Argument(help="Gold JSONL: question, answers (verbatim phrases), optional doc and lang.")],
+    mode: Annotated[str, typer.Option("--mode", help="dense, lexical, hybrid, or all (each channel, then fused).")] = "all",
+    show_misses: Annotated[bool, typer.Option("--show-misses", help="List questions with no answer in the top 10.")] = False,
+    index_dir: IndexDir = None,
+) -> None:
+    """Measure retrieval: recall@1/5/10 and MRR@10, overall and by question language."""
+    from .evaluation import evaluate, read_gold
+    from .qa import Assistant
+    from .retrieval import MODES
+
+    modes = list(MODES) if mode == "all" else [mode]
+    if any(m not in MODES for m in modes):
+        _fail(ValueError(f"unknown mode '{mode}'; choose dense, lexical, hybrid or all"))
+    try:
+        questions = read_gold(gold)
+        assistant = Assistant(_settings(index_dir))
+        for m in modes:
+            report = evaluate(assistant.retriever(m), questions)  # type: ignore[arg-type]
+            typer.echo(report.table(m) + "\n")
+            if show_misses:
+                for q in report.misses:
+                    typer.echo(f"  miss {q.id}: {q.question}")
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+
+
 @app.command()
 def serve(
     host: Annotated[Optional[str], typer.Option("--host", help="Address to bind (default 127.0.0.1).")] = None,

@@ -21,6 +21,7 @@ from typing import Any
 import faiss
 import numpy as np
 
+from . import lexical
 from .chunking import Chunker, embedding_text
 from .embedding import Embedder
 from .ingest import Problem, load_documents
@@ -29,7 +30,7 @@ from .records import Chunk, Document, Hit
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 STORE = "chunks.sqlite"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: adds the lexical (FTS5) table
 
 
 class IndexNotUsable(RuntimeError):
@@ -119,18 +120,29 @@ class Index:
         title, meta = self._docs[doc_id]
         return Chunk(cid, doc_id, title, text, start, end, line_start, line_end, heading, meta)
 
-    def search(self, vector: np.ndarray, k: int) -> list[Hit]:
-        """The ``k`` chunks nearest to a normalised query vector, best first."""
+    def dense(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Rows and cosine similarities of the ``k`` chunks nearest to a normalised query vector, best first."""
         if len(self) == 0:
             return []
         scores, rows = self.vectors.search(vector.reshape(1, -1).astype(np.float32), min(k, len(self)))
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+
+    def lexical(self, query: str, k: int) -> list[tuple[int, float]]:
+        """Rows and BM25 scores of the ``k`` best chunks by words, best first."""
+        return lexical.search(self.db, query, k)
+
+    def hits(self, rows: list[int], vector: np.ndarray) -> list[Hit]:
+        """Hits for chunk ``rows`` in the given order (rank 1 first), scored by cosine similarity to ``vector``."""
         hits = []
-        for rank, (score, row) in enumerate(zip(scores[0], rows[0]), 1):
-            if row < 0:
-                continue
-            found = self.db.execute("SELECT * FROM chunks WHERE row = ?", (int(row),)).fetchone()
-            hits.append(Hit(self._chunk(found), float(score), rank))
+        for rank, row in enumerate(rows, 1):
+            found = self.db.execute("SELECT * FROM chunks WHERE row = ?", (row,)).fetchone()
+            score = float(self.vectors.reconstruct(row) @ vector)
+            hits.append(Hit(self._chunk(found), score, rank))
         return hits
+
+    def search(self, vector: np.ndarray, k: int) -> list[Hit]:
+        """The ``k`` chunks nearest to a normalised query vector, best first."""
+        return self.hits([row for row, _ in self.dense(vector, k)], vector)
 
     def document_text(self, doc_id: str) -> str:
         """The full text of a document, for showing a passage in its place."""
@@ -238,6 +250,8 @@ def _write(index_dir: Path, docs: list[Document], chunks: list[Chunk], hashes: l
         "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(i, c.id, c.doc_id, c.text, c.start, c.end, c.line_start, c.line_end, c.heading, h) for i, (c, h) in enumerate(zip(chunks, hashes))],
     )
+    db.executescript(lexical.SCHEMA)
+    lexical.add(db, ((i, embedding_text(c)) for i, c in enumerate(chunks)))
     db.commit()
     db.close()
     manifest["built_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")

@@ -16,28 +16,11 @@ from .citations import check_citations
 from .embedding import Embedder
 from .generation import Generator
 from .index import Index, expected_manifest
+from .language import question_language
 from .prompts import Prompts
 from .records import Answer, Hit
-from .retrieval import Retriever
+from .retrieval import Mode, Retriever
 from .settings import Settings
-
-_DANISH_WORDS = set(
-    "hvad hvem hvor hvornår hvordan hvorfor hvilke hvilken hvilket blev er og det der den til af på med skal kan har "
-    "om som ikke var ved for fra efter hos vores deres også eller mellem besluttet træder kraft".split()
-)
-_ENGLISH_WORDS = set(
-    "what who where when how why which was were is are the of about did does do and to in on for with from by "
-    "decided said say has have will".split()
-)
-
-
-def question_language(question: str) -> str:
-    """"da" or "en": the language to answer in, judged from the question's words (Danish letters count for Danish)."""
-    words = re.findall(r"[a-zæøå]+", question.lower())
-    da = sum(w in _DANISH_WORDS for w in words) + 2 * len(re.findall(r"[æøå]", question.lower()))
-    en = sum(w in _ENGLISH_WORDS for w in words)
-    return "en" if en > da else "da"
-
 
 @dataclass(frozen=True)
 class Partial:
@@ -86,7 +69,12 @@ class Assistant:
 
     def retrieve(self, question: str, k: int | None = None) -> list[Hit]:
         """The passages for a question, best first."""
-        return Retriever(self.index, self.embedder, self.settings.top_k).search(question, k)
+        return self.retriever(self.settings.retrieval_mode).search(question, k)
+
+    def retriever(self, mode: Mode) -> Retriever:
+        """A Retriever over this assistant's index in the given mode, with the settings' fusion weights."""
+        s = self.settings
+        return Retriever(self.index, self.embedder, s.top_k, mode, s.retrieval_depth, s.rrf_k, s.lexical_weights)
 
     def stream(self, question: str, k: int | None = None) -> Iterator[Partial]:
         """Answer ``question``, yielding the text as it is written; the last Partial carries the Answer."""

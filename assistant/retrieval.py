@@ -1,21 +1,66 @@
-"""From a question to the passages most likely to answer it."""
+"""From a question to the passages most likely to answer it: dense and lexical channels, fused by rank."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from .embedding import Embedder
 from .index import Index
+from .language import question_language
 from .records import Hit
+
+Mode = Literal["dense", "lexical", "hybrid"]
+MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
+
+
+def reciprocal_rank_fusion(rankings: list[list[int]], k: int = 60, weights: list[float] | None = None) -> list[int]:
+    """Fuse ranked lists of ids: each id scores Σ weight / (k + rank); best first, ties by first appearance."""
+    weights = weights or [1.0] * len(rankings)
+    scores: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, item in enumerate(ranking, 1):
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
+    return sorted(scores, key=lambda item: -scores[item])
 
 
 class Retriever:
-    """Dense retrieval over an Index with the question embedded as a query."""
+    """Retrieval over an Index: dense (embeddings), lexical (BM25) or both fused by reciprocal rank.
 
-    def __init__(self, index: Index, embedder: Embedder, top_k: int = 5) -> None:
+    Every Hit's score is the cosine similarity of its passage to the question, whatever the channel, so that the
+    relevance floor means the same in every mode.
+    """
+
+    def __init__(
+        self,
+        index: Index,
+        embedder: Embedder,
+        top_k: int = 5,
+        mode: Mode = "hybrid",
+        depth: int = 50,
+        rrf_k: int = 10,
+        lexical_weights: dict[str, float] | None = None,
+    ) -> None:
         self.index = index
         self.embedder = embedder
         self.top_k = top_k
+        self.mode = mode
+        self.depth = depth
+        self.rrf_k = rrf_k
+        # Words of an English question rarely occur in Danish text, so its lexical ranking is mostly noise.
+        self.lexical_weights = lexical_weights or {"da": 1.0, "en": 0.2}
 
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         """The best ``k`` passages for ``question`` (``top_k`` by default), best first, ranks from 1."""
+        k = k or self.top_k
         vector = self.embedder.embed_queries([question])[0]
-        return self.index.search(vector, k or self.top_k)
+        depth = max(self.depth, k)
+        if self.mode == "dense":
+            rows = [r for r, _ in self.index.dense(vector, k)]
+        elif self.mode == "lexical":
+            rows = [r for r, _ in self.index.lexical(question, k)]
+        else:
+            dense = [r for r, _ in self.index.dense(vector, depth)]
+            words = [r for r, _ in self.index.lexical(question, depth)]
+            weight = self.lexical_weights.get(question_language(question), 1.0)
+            rows = reciprocal_rank_fusion([dense, words], self.rrf_k, [1.0, weight])[:k]
+        return self.index.hits(rows, vector)

@@ -7,6 +7,7 @@ Every field can be set as an environment variable with the prefix ``ASSISTANT_``
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +43,15 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(150, ge=0, description="Characters shared by neighbouring chunks of a split agenda item.")
 
     # Retrieval
+    retrieval_mode: Literal["dense", "lexical", "hybrid"] = Field(
+        "hybrid", description="dense (embeddings), lexical (BM25 over Danish stems and OCR-robust word skeletons) or hybrid (both, fused by reciprocal rank)."
+    )
+    retrieval_depth: int = Field(50, ge=1, description="Candidates each channel contributes to the fusion.")
+    rrf_k: int = Field(10, ge=1, description="Reciprocal-rank-fusion constant: smaller favours each channel's top ranks (10 measured best on tests/eval).")
+    lexical_weight_da: float = Field(1.0, ge=0.0, description="Weight of the lexical channel in the fusion for Danish questions.")
+    lexical_weight_en: float = Field(
+        0.2, ge=0.0, description="Weight of the lexical channel for English questions (their words rarely occur in Danish text)."
+    )
     top_k: int = Field(4, ge=1, le=50, description="Passages retrieved and given to the model.")
     min_score: float = Field(
         0.74,
@@ -65,6 +75,11 @@ class Settings(BaseSettings):
     # Serving
     host: str = Field("127.0.0.1", description="Address the chat binds to. Keep 127.0.0.1 unless others must reach it.")
     port: int = Field(7860, description="Port of the chat.")
+
+    @property
+    def lexical_weights(self) -> dict[str, float]:
+        """Lexical-channel weight by question language."""
+        return {"da": self.lexical_weight_da, "en": self.lexical_weight_en}
 
     @property
     def embedding_model_path(self) -> str:

@@ -6,7 +6,8 @@ import pytest
 
 from assistant.chunking import Chunker
 from assistant.index import Index, build_index
-from assistant.qa import Assistant, question_language
+from assistant.language import question_language
+from assistant.qa import Assistant
 from assistant.settings import Settings
 from tests.conftest import FakeEmbedder, FakeGenerator
 
