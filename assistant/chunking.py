@@ -24,11 +24,16 @@ _HEADING_STYLES = (
     re.compile(r"^[ \t]*Sag nr\.[ \t]*\d+.*$", re.MULTILINE),
     re.compile(r"^[ \t]*\d{1,2}\.[ \t]+[A-ZÆØÅ][^\n]{3,}$", re.MULTILINE),
 )
+# Sections of an agenda-item record (Greve's agenda system writes them inline: "Beslutning … Resume … Indstilling …").
+_RECORD_SECTION = re.compile(
+    r"(?<![\w-])(Beslutning|Fremstilling|Resume|Indstilling|Sagsbeskrivelse|Sagsfremstilling|Økonomiske konsekvenser|"
+    r"Lovgrundlag|Kommunikation|Høring|Baggrund|Bilag)\s+(?=[A-ZÆØÅ0-9§])"
+)
 _SAG_NR = re.compile(r"^[ \t]*Sag nr\.", re.IGNORECASE)
 _HEADING_MAX = 90
 _MIN_PREAMBLE = 200
 #: Bumped whenever splitting changes, so that indexes built by an older splitter are rebuilt.
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,20 @@ def find_sections(text: str) -> list[Section]:
     return sections
 
 
+def find_record_sections(record: Document) -> list[Section]:
+    """Cut an agenda-item record at its section labels; each section's heading is "item title › label"."""
+    text = record.text
+    starts = [(m.start(), m.group(1)) for m in _RECORD_SECTION.finditer(text)]
+    if not starts or starts[0][0] > 0:
+        starts.insert(0, (0, ""))
+    sections = []
+    for i, (start, label) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
+        heading = f"{record.title} › {label}" if label else record.title
+        sections.append(Section(_short(heading) if len(heading) > _HEADING_MAX else heading, start, end))
+    return sections
+
+
 class Chunker:
     """Turns Documents into Chunks; settings are stored, the splitter is built once."""
 
@@ -101,7 +120,7 @@ class Chunker:
             return bisect.bisect_right(newlines, offset - 1) + 1
 
         chunks: list[Chunk] = []
-        for section in find_sections(text):
+        for section in find_record_sections(doc) if doc.record else find_sections(text):
             body = text[section.start : section.end]
             if not body.strip():
                 continue
@@ -137,6 +156,8 @@ class Chunker:
 
 
 def embedding_text(chunk: Chunk) -> str:
-    """What is embedded for a chunk: its document's title and agenda item give the passage its context."""
-    head = " | ".join(p for p in (chunk.doc_title, chunk.metadata.get("date", ""), chunk.heading) if p)
+    """What is embedded (and indexed for words) for a chunk: its document's title and agenda item give the passage
+    its context. The meeting date and committee are left out so that a case described alike at several meetings is
+    embedded once."""
+    head = chunk.heading if chunk.heading.startswith(chunk.doc_title) else " | ".join(p for p in (chunk.doc_title, chunk.heading) if p)
     return f"{head}\n{chunk.text}"

@@ -107,6 +107,7 @@ def read_jsonl_file(path: Path) -> tuple[list[Document], list[Problem]]:
                     text=text,
                     sha256=hashlib.sha256(raw).hexdigest(),
                     metadata=meta,
+                    record=True,
                 )
             )
     return docs, problems

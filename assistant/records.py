@@ -15,6 +15,7 @@ class Document:
     text: str
     sha256: str  #: hash of the source bytes, recorded in the manifest
     metadata: dict[str, str] = field(default_factory=dict)  #: municipality, body, date, kind, …
+    record: bool = False  #: one agenda item from a structured source (JSONL), rather than a whole document
 
 
 @dataclass(frozen=True)

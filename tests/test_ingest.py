@@ -53,3 +53,21 @@ def test_jsonl_records(tmp_path: Path) -> None:
     assert docs[0].title == "Budget 2024"
     assert docs[0].metadata == {"body": "Økonomiudvalget", "date": "2023-05-02", "case_number": "7"}
     assert len(problems) == 2 and {p.path for p in problems} == {f"{path}:2", f"{path}:3"}
+
+
+GREVE = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora" / "greve" / "agenda_items.jsonl"
+
+
+@pytest.mark.skipif(not GREVE.exists(), reason=f"the Greve corpus is not at {GREVE} (../shared is absent)")
+def test_real_greve_records_ingest_and_chunk_by_section() -> None:
+    from assistant.chunking import Chunker
+
+    docs, problems = load_documents([GREVE])
+    assert len(docs) == 5549 and not problems
+    doc = next(d for d in docs if d.title.startswith("Opfølgning på energibesparelser"))
+    assert doc.record and doc.metadata["body"] == "Økonomiudvalget" and doc.metadata["date"].startswith("2023-11-16")
+    assert doc.metadata["case_number"] == "22-011409"
+    chunks = Chunker().split(doc)
+    headings = [c.heading for c in chunks]
+    assert headings[0] == f"{doc.title} › Beslutning" and any(h.endswith("› Indstilling") for h in headings)
+    assert all(doc.text[c.start : c.end] == c.text for c in chunks)

@@ -1,0 +1,54 @@
+"""Retrieval latency p50/p95 per channel on a built index, with the questions of a gold file (repeated).
+
+    python bench/query_latency.py --index-dir /tmp/greve-index --gold tests/eval/greve.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _common import save  # noqa: E402
+
+from assistant.evaluation import read_gold  # noqa: E402
+from assistant.qa import Assistant  # noqa: E402
+from assistant.retrieval import MODES  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) by nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index-dir", type=Path, required=True)
+    parser.add_argument("--gold", type=Path, required=True)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    assistant = Assistant(Settings(index_dir=args.index_dir))
+    questions = [q.question for q in read_gold(args.gold)]
+    assistant.retrieve(questions[0])  # load models and index first: latency is per question, not start-up
+    result: dict[str, object] = {"index_dir": str(args.index_dir), "chunks": len(assistant.index), "questions": len(questions), "rounds": args.rounds}
+    for mode in MODES:
+        retriever = assistant.retriever(mode)
+        times = []
+        for _ in range(args.rounds):
+            for q in questions:
+                start = time.perf_counter()
+                retriever.search(q, 10)
+                times.append((time.perf_counter() - start) * 1000)
+        result[mode] = {"p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1), "mean_ms": round(statistics.mean(times), 1)}
+        print(f"{mode:>8}: p50 {result[mode]['p50_ms']} ms, p95 {result[mode]['p95_ms']} ms over {len(times)} queries")  # type: ignore[index]
+    print(f"saved {save('query_latency', result)}")
+
+
+if __name__ == "__main__":
+    main()
