@@ -105,7 +105,7 @@ def run_batch(
     with output.open("w", encoding="utf-8") as out:
         for q in questions:
             if retrieve_only:
-                record = result_record(q, assistant.retrieve(q.question, top_k), None)
+                record = result_record(q, assistant.retrieve(q.question, top_k, translate=False), None)
             else:
                 answer = assistant.ask(q.question, top_k)
                 record = result_record(q, answer.passages, answer)

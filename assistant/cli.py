@@ -143,6 +143,7 @@ def eval_cmd(
     gold: Annotated[Path, typer.Argument(help="Gold JSONL: question, answers (verbatim phrases), optional doc and lang.")],
     mode: Annotated[str, typer.Option("--mode", help="dense, lexical, hybrid, or all (each channel, then fused).")] = "all",
     show_misses: Annotated[bool, typer.Option("--show-misses", help="List questions with no answer in the top 10.")] = False,
+    translate: Annotated[bool, typer.Option("--translate", help="Translate English questions into Danish with the answer model first.")] = False,
     index_dir: IndexDir = None,
 ) -> None:
     """Measure retrieval: recall@1/5/10 and MRR@10, overall and by question language."""
@@ -157,7 +158,7 @@ def eval_cmd(
         questions = read_gold(gold)
         assistant = Assistant(_settings(index_dir))
         for m in modes:
-            report = evaluate(assistant.retriever(m), questions)  # type: ignore[arg-type]
+            report = evaluate(assistant.retriever(m, translate), questions)  # type: ignore[arg-type]
             typer.echo(report.table(m) + "\n")
             if show_misses:
                 for q in report.misses:

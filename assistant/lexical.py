@@ -36,8 +36,10 @@ def _stemmer() -> snowballstemmer.stemmer:
 
 
 @lru_cache(maxsize=200_000)
-def _forms(word: str) -> tuple[str, ...]:
+def _forms(word: str, ocr_robust: bool = True) -> tuple[str, ...]:
     stem = _stemmer().stemWord(word)
+    if not ocr_robust:
+        return (stem,)
     folded = stem.translate(_FOLD) or word.translate(_FOLD)
     forms = [folded]
     # The skeleton of the stem unifies inflections; that of the whole word survives OCR forms the stemmer misses.
@@ -47,28 +49,32 @@ def _forms(word: str) -> tuple[str, ...]:
     return tuple(forms)
 
 
-def terms(text: str) -> list[str]:
-    """The index terms of a text: folded stems and consonant skeletons of its non-stopwords."""
-    text = _HYPHEN_BREAK.sub(r"\1\2", text.lower())
+def terms(text: str, ocr_robust: bool = True) -> list[str]:
+    """The index terms of a text: folded stems and consonant skeletons of its non-stopwords.
+
+    ``ocr_robust=False`` gives plain Snowball stems, the baseline the OCR benchmark compares against.
+    """
+    if ocr_robust:
+        text = _HYPHEN_BREAK.sub(r"\1\2", text)
     out: list[str] = []
-    for word in _WORD.findall(text):
+    for word in _WORD.findall(text.lower()):
         if word in _STOPWORDS or len(word) < 2:
             continue
-        out.extend(_forms(word))
+        out.extend(_forms(word, ocr_robust))
     return out
 
 
 SCHEMA = "CREATE VIRTUAL TABLE lexical USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0');"
 
 
-def add(db: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> None:
+def add(db: sqlite3.Connection, rows: Iterable[tuple[int, str]], ocr_robust: bool = True) -> None:
     """Index ``(row, text)`` pairs; ``row`` is the chunk's row (the FAISS id)."""
-    db.executemany("INSERT INTO lexical(rowid, terms) VALUES (?, ?)", ((row, " ".join(terms(text))) for row, text in rows))
+    db.executemany("INSERT INTO lexical(rowid, terms) VALUES (?, ?)", ((row, " ".join(terms(text, ocr_robust))) for row, text in rows))
 
 
-def search(db: sqlite3.Connection, query: str, k: int) -> list[tuple[int, float]]:
+def search(db: sqlite3.Connection, query: str, k: int, ocr_robust: bool = True) -> list[tuple[int, float]]:
     """Rows and BM25 scores (higher is better) of the ``k`` best chunks for ``query``."""
-    unique = list(dict.fromkeys(terms(query)))
+    unique = list(dict.fromkeys(terms(query, ocr_robust)))
     if not unique:
         return []
     match = " OR ".join(f'"{t}"' for t in unique)

@@ -14,6 +14,7 @@ TEMPLATES: dict[str, set[str]] = {
     "answer_system.txt": {"not_found"},
     "answer_user.txt": {"passages", "question", "language"},
     "passage.txt": {"n", "source", "text"},
+    "translate_question.txt": {"question"},
 }
 LANGUAGES = {"da": "Danish", "en": "English"}
 _URL = re.compile(r"https?://\S+")
@@ -80,6 +81,10 @@ class Prompts:
         # Passage text is data: neutralise anything that could close the delimiter early.
         text = text.replace("</passage", "</ passage").replace("<passage", "< passage")
         return self.templates["passage.txt"].format(n=n, source=source, text=text)
+
+    def translation_messages(self, question: str) -> list[dict[str, str]]:
+        """Chat messages asking the model to put an English question into Danish (for the lexical channel)."""
+        return [{"role": "user", "content": self.templates["translate_question.txt"].format(question=question.strip())}]
 
     def messages(self, question: str, hits: list[Hit], language: str, max_chars: int) -> list[dict[str, str]]:
         """Chat messages asking the model to answer ``question`` from ``hits`` (numbered from 1)."""

@@ -67,14 +67,23 @@ class Assistant:
         if generation:
             self.generator.warm_up()
 
-    def retrieve(self, question: str, k: int | None = None) -> list[Hit]:
-        """The passages for a question, best first."""
-        return self.retriever(self.settings.retrieval_mode).search(question, k)
+    def retrieve(self, question: str, k: int | None = None, translate: bool | None = None) -> list[Hit]:
+        """The passages for a question, best first (``translate=False`` guarantees no model is loaded)."""
+        return self.retriever(self.settings.retrieval_mode, translate).search(question, k)
 
-    def retriever(self, mode: Mode) -> Retriever:
-        """A Retriever over this assistant's index in the given mode, with the settings' fusion weights."""
+    def retriever(self, mode: Mode, translate: bool | None = None) -> Retriever:
+        """A Retriever over this assistant's index in the given mode, with the settings' fusion weights.
+
+        ``translate`` (default: the setting) lets the answer model put English questions into Danish first.
+        """
         s = self.settings
-        return Retriever(self.index, self.embedder, s.top_k, mode, s.retrieval_depth, s.rrf_k, s.lexical_weights)
+        use = s.translate_questions if translate is None else translate
+        return Retriever(self.index, self.embedder, s.top_k, mode, s.retrieval_depth, s.rrf_k, s.lexical_weights, self.translate if use else None)
+
+    def translate(self, question: str) -> str:
+        """The question in Danish, written by the answer model (one short generation)."""
+        text = "".join(self.generator.stream(self.prompts.translation_messages(question))).strip()
+        return text.splitlines()[0].strip() if text else question
 
     def stream(self, question: str, k: int | None = None) -> Iterator[Partial]:
         """Answer ``question``, yielding the text as it is written; the last Partial carries the Answer."""

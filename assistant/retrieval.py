@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from .embedding import Embedder
@@ -39,6 +40,7 @@ class Retriever:
         depth: int = 50,
         rrf_k: int = 10,
         lexical_weights: dict[str, float] | None = None,
+        translate: Callable[[str], str] | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
@@ -48,6 +50,8 @@ class Retriever:
         self.rrf_k = rrf_k
         # Words of an English question rarely occur in Danish text, so its lexical ranking is mostly noise.
         self.lexical_weights = lexical_weights or {"da": 1.0, "en": 0.2}
+        # Optional: English question -> Danish, so that the lexical channel can match Danish words.
+        self.translate = translate
 
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         """The best ``k`` passages for ``question`` (``top_k`` by default), best first, ranks from 1."""
@@ -59,8 +63,16 @@ class Retriever:
         elif self.mode == "lexical":
             rows = [r for r, _ in self.index.lexical(question, k)]
         else:
+            language = question_language(question)
             dense = [r for r, _ in self.index.dense(vector, depth)]
-            words = [r for r, _ in self.index.lexical(question, depth)]
-            weight = self.lexical_weights.get(question_language(question), 1.0)
-            rows = reciprocal_rank_fusion([dense, words], self.rrf_k, [1.0, weight])[:k]
+            rankings, weights = [dense], [1.0]
+            if language == "en" and self.translate is not None:
+                danish = self.translate(question)
+                rankings.append([r for r, _ in self.index.dense(self.embedder.embed_queries([danish])[0], depth)])
+                rankings.append([r for r, _ in self.index.lexical(danish, depth)])
+                weights += [1.0, self.lexical_weights["da"]]
+            else:
+                rankings.append([r for r, _ in self.index.lexical(question, depth)])
+                weights.append(self.lexical_weights.get(language, 1.0))
+            rows = reciprocal_rank_fusion(rankings, self.rrf_k, weights)[:k]
         return self.index.hits(rows, vector)

@@ -29,7 +29,7 @@ def test_question_language(question: str, language: str) -> None:
 
 def _assistant(tmp_path: Path, corpus: Path, reply: str, min_score: float = 0.1) -> tuple[Assistant, FakeGenerator]:
     embedder, generator = FakeEmbedder(), FakeGenerator(reply)
-    settings = Settings(index_dir=tmp_path / "index", min_score=min_score, top_k=3)
+    settings = Settings(index_dir=tmp_path / "index", min_score=min_score, top_k=3, translate_questions=False)
     build_index([corpus], settings.index_dir, embedder, Chunker())
     return Assistant(settings, embedder=embedder, generator=generator, index=Index.load(settings.index_dir)), generator  # type: ignore[arg-type]
 
@@ -64,3 +64,11 @@ def test_model_saying_not_found_is_an_abstention(tmp_path: Path, tiny_corpus: Pa
     assistant, _ = _assistant(tmp_path, tiny_corpus, "Det fremgår ikke af dokumenterne [2].")
     answer = assistant.ask("Hvad koster en ny skole?")
     assert answer.abstained and answer.text == "Det fremgår ikke af dokumenterne." and answer.citations == []
+
+
+def test_translation_feeds_english_questions_to_the_lexical_channel(tmp_path: Path, tiny_corpus: Path) -> None:
+    assistant, generator = _assistant(tmp_path, tiny_corpus, "Hvornår skal vold politianmeldes?\n")
+    hits = assistant.retrieve("When must violence be reported to the police?", k=1, translate=True)
+    assert "72 timer" in hits[0].chunk.text
+    assert "Translate this question into Danish" in generator.calls[0][0]["content"]
+    assert assistant.retrieve("When must violence be reported?", k=1, translate=False) and len(generator.calls) == 1
