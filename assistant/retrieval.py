@@ -49,7 +49,7 @@ class Retriever:
         self.depth = depth
         self.rrf_k = rrf_k
         # Words of an English question rarely occur in Danish text, so its lexical ranking is mostly noise.
-        self.lexical_weights = lexical_weights or {"da": 1.0, "en": 0.2}
+        self.lexical_weights = lexical_weights or {"da": 1.0, "en": 0.2, "translated": 0.5}
         # Optional: English question -> Danish, so that the lexical channel can match Danish words.
         self.translate = translate
 
@@ -70,7 +70,7 @@ class Retriever:
                 danish = self.translate(question)
                 rankings.append([r for r, _ in self.index.dense(self.embedder.embed_queries([danish])[0], depth)])
                 rankings.append([r for r, _ in self.index.lexical(danish, depth)])
-                weights += [1.0, self.lexical_weights["da"]]
+                weights += [1.0, self.lexical_weights.get("translated", 0.5)]
             else:
                 rankings.append([r for r, _ in self.index.lexical(question, depth)])
                 weights.append(self.lexical_weights.get(language, 1.0))

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     retrieval_mode: Literal["dense", "lexical", "hybrid"] = Field(
         "hybrid", description="dense (embeddings), lexical (BM25 over Danish stems and OCR-robust word skeletons) or hybrid (both, fused by reciprocal rank)."
     )
+    lexical_weight_translated: float = Field(
+        0.5, ge=0.0, description="Weight of the lexical channel over the machine translation of an English question (rough, so less than 1)."
+    )
     translate_questions: bool = Field(
         True,
         description="Let the answer model translate English questions into Danish before retrieval, so that Danish "
@@ -84,8 +87,8 @@ class Settings(BaseSettings):
 
     @property
     def lexical_weights(self) -> dict[str, float]:
-        """Lexical-channel weight by question language."""
-        return {"da": self.lexical_weight_da, "en": self.lexical_weight_en}
+        """Lexical-channel weight by question language ("translated": an English question put into Danish)."""
+        return {"da": self.lexical_weight_da, "en": self.lexical_weight_en, "translated": self.lexical_weight_translated}
 
     @property
     def embedding_model_path(self) -> str:

@@ -31,7 +31,8 @@ def _free_port() -> int:
 
 @pytest.fixture
 def chat_url(seeds_index, seeds_settings: Settings, real_embedder, small_generator) -> Iterator[str]:  # noqa: ANN001
-    settings = seeds_settings.model_copy(update={"port": _free_port()})
+    # The 0.5B plumbing model would translate badly; translation is measured in tests/eval, not here.
+    settings = seeds_settings.model_copy(update={"port": _free_port(), "translate_questions": False})
     assistant = Assistant(settings, embedder=real_embedder, generator=small_generator, index=seeds_index)
     app = serve(settings, assistant, block=False)
     try:
