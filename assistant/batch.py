@@ -92,6 +92,40 @@ def result_record(q: Question, hits: list[Hit], answer: Answer | None) -> dict[s
     }
 
 
+OUTPUT_FORMATS = {".jsonl": "JSON lines", ".csv": "CSV", ".md": "Markdown report"}
+
+
+def journal_path(output: Path) -> Path:
+    """Where records are appended as they are done: the output itself for JSONL, else a ``.jsonl`` beside it."""
+    return output if output.suffix.lower() == ".jsonl" else output.with_name(output.name + ".jsonl")
+
+
+def _done_ids(journal: Path) -> set[str]:
+    """Ids already answered in an earlier, interrupted run (failed ones are tried again)."""
+    done: set[str] = set()
+    if journal.exists():
+        for line in journal.read_text("utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by the interruption
+            if isinstance(record, dict) and not record.get("error"):
+                done.add(str(record.get("id")))
+    return done
+
+
+def read_records(journal: Path) -> list[dict[str, Any]]:
+    """The records of a journal, the last one per id (a retried question replaces its failure)."""
+    by_id: dict[str, dict[str, Any]] = {}
+    for line in journal.read_text("utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        by_id[str(record.get("id"))] = record
+    return list(by_id.values())
+
+
 def run_batch(
     assistant: Assistant,
     questions: list[Question],
@@ -100,17 +134,69 @@ def run_batch(
     top_k: int | None = None,
     progress: Callable[[Question], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Answer each question and append its record to ``output`` (JSONL) as soon as it is done; yields the records."""
+    """Answer each question not answered by an earlier run of the same output, appending its record as soon as it
+    is done; yields the new records. A question that fails gets a record with ``error`` and the run goes on.
+    Once all are done, a CSV or Markdown output is written from the records."""
+    if output.suffix.lower() not in OUTPUT_FORMATS:
+        raise QuestionFileError(f"{output}: unsupported output; use {', '.join(OUTPUT_FORMATS)}")
     output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("w", encoding="utf-8") as out:
+    journal = journal_path(output)
+    done = _done_ids(journal)
+    with journal.open("a", encoding="utf-8") as out:
         for q in questions:
-            if retrieve_only:
-                record = result_record(q, assistant.retrieve(q.question, top_k, translate=False), None)
-            else:
-                answer = assistant.ask(q.question, top_k)
-                record = result_record(q, answer.passages, answer)
+            if q.id in done:
+                continue
+            try:
+                if retrieve_only:
+                    record = result_record(q, assistant.retrieve(q.question, top_k, translate=False), None)
+                else:
+                    answer = assistant.ask(q.question, top_k)
+                    record = result_record(q, answer.passages, answer)
+            except Exception as exc:  # noqa: BLE001 - one failing question is reported, the run goes on
+                record = {**result_record(q, [], None), "error": f"{type(exc).__name__}: {exc}"}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             out.flush()
             if progress:
                 progress(q)
             yield record
+    if journal != output:
+        write_report(read_records(journal), output)
+
+
+def write_report(records: list[dict[str, Any]], output: Path) -> None:
+    """Write records as CSV (one row a question, citations flattened) or as a Markdown report quoting the sources."""
+    if output.suffix.lower() == ".csv":
+        with output.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["id", "question", "answer", "abstained", "citations", "sources", "error"])
+            for r in records:
+                cited = _cited_passages(r)
+                writer.writerow([
+                    r["id"], r["question"], r.get("answer") or "", r.get("abstained"),
+                    " ".join(f"[{n}]" for n, _ in cited),
+                    " | ".join(f"[{n}] {p['title']} ({p['doc']}, {_where(p)})" for n, p in cited),
+                    r.get("error", ""),
+                ])  # fmt: skip
+        return
+    lines = ["# Batch answers", ""]
+    for r in records:
+        lines += [f"## {r['id']}. {r['question']}", ""]
+        if r.get("error"):
+            lines += [f"**Failed:** {r['error']}", ""]
+            continue
+        lines += [r.get("answer") or "_(retrieval only: no answer written)_", ""]
+        for n, p in _cited_passages(r) or [(p["rank"], p) for p in r["passages"]]:
+            quoted = "\n".join("> " + line for line in p["text"].splitlines() if line.strip())
+            lines += [f"**[{n}] {p['title']}** — {p['doc']}, {_where(p)}", "", quoted, ""]
+    output.write_text("\n".join(lines), "utf-8")
+
+
+def _cited_passages(record: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    by_id = {p["id"]: p for p in record.get("passages", [])}
+    return [(c["n"], by_id[c["passage_id"]]) for c in record.get("citations", []) if c["passage_id"] in by_id]
+
+
+def _where(passage: dict[str, Any]) -> str:
+    loc = passage["location"]
+    lines = f"lines {loc['line_start']}-{loc['line_end']}"
+    return ", ".join(p for p in (loc.get("date", ""), loc.get("heading", ""), lines) if p)

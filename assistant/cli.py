@@ -115,7 +115,7 @@ def ask(
 @app.command()
 def batch(
     file: Annotated[Path, typer.Argument(help="Questions: .txt (one a line), .jsonl (question, id) or .csv (question column).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write results (JSONL).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Results: .jsonl, .csv or .md (Markdown report), by extension.")],
     retrieve_only: Annotated[bool, typer.Option("--retrieve-only", help="Only retrieve passages; load no model, write answer null.")] = False,
     top_k: Annotated[Optional[int], typer.Option("--top-k", help="Passages to retrieve per question.")] = None,
     index_dir: IndexDir = None,
@@ -126,16 +126,20 @@ def batch(
     from .batch import read_questions, run_batch
     from .qa import Assistant
 
+    failed: list[str] = []
     try:
         questions = read_questions(file)
         assistant = Assistant(_settings(index_dir))
         with tqdm(total=len(questions), unit="question", file=sys.stderr) as bar:
-            for _ in run_batch(assistant, questions, output, retrieve_only, top_k, progress=lambda q: bar.update(1)):
-                pass
+            for record in run_batch(assistant, questions, output, retrieve_only, top_k, progress=lambda q: bar.update(1)):
+                if record.get("error"):
+                    failed.append(f"{record['id']}: {record['error']}")
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
         return
-    typer.echo(f"wrote {len(questions)} results to {output}")
+    for line in failed:
+        typer.secho(f"failed: {line}", fg=typer.colors.YELLOW, err=True)
+    typer.echo(f"wrote {len(questions)} results to {output}" + (f" ({len(failed)} failed; run again to retry them)" if failed else ""))
 
 
 @app.command("eval")

@@ -64,3 +64,63 @@ def test_retrieve_only_loads_no_model(tmp_path: Path, tiny_corpus: Path) -> None
     (record,) = run_batch(assistant, read_questions(qfile), tmp_path / "r.jsonl", retrieve_only=True, top_k=2)
     assert record["answer"] is None and record["citations"] == [] and len(record["passages"]) == 2
     assert generator.calls == []
+
+
+def _questions(tmp_path: Path, text: str) -> list:  # noqa: ANN001
+    qfile = tmp_path / "q.txt"
+    qfile.write_text(text, "utf-8")
+    return read_questions(qfile)
+
+
+def test_interrupted_run_resumes_where_it_stopped(tmp_path: Path, tiny_corpus: Path) -> None:
+    assistant, generator = _assistant(tmp_path, tiny_corpus, "Inden 72 timer [1].")
+    questions = _questions(tmp_path, "Hvornår skal vold politianmeldes?\nHvad med budgettet?\nHvem godkendte dagsordenen?\n")
+    out = tmp_path / "r.jsonl"
+    run = run_batch(assistant, questions, out)
+    next(run)  # the run is interrupted after its first question
+    run.close()
+    resumed = list(run_batch(assistant, questions, out))
+    assert [r["id"] for r in resumed] == ["2", "3"] and len(generator.calls) == 3
+    assert [json.loads(line)["id"] for line in out.read_text("utf-8").splitlines()] == ["1", "2", "3"]
+    assert list(run_batch(assistant, questions, out)) == []  # nothing left to do
+
+
+def test_a_failing_question_is_recorded_and_retried(tmp_path: Path, tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assistant, _ = _assistant(tmp_path, tiny_corpus, "Inden 72 timer [1].")
+    questions = _questions(tmp_path, "Hvornår skal vold politianmeldes?\nHvad med budgettet?\n")
+    real_ask = assistant.ask
+
+    def flaky(question: str, k=None):  # noqa: ANN001, ANN202
+        if "budget" in question:
+            raise RuntimeError("model crashed")
+        return real_ask(question, k)
+
+    monkeypatch.setattr(assistant, "ask", flaky)
+    out = tmp_path / "r.jsonl"
+    records = list(run_batch(assistant, questions, out))
+    assert records[0]["answer"] and records[1]["error"] == "RuntimeError: model crashed" and records[1]["answer"] is None
+    monkeypatch.setattr(assistant, "ask", real_ask)
+    assert [r["id"] for r in run_batch(assistant, questions, out)] == ["2"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".md"])
+def test_csv_and_markdown_reports(tmp_path: Path, tiny_corpus: Path, suffix: str) -> None:
+    assistant, _ = _assistant(tmp_path, tiny_corpus, "Inden 72 timer [1].")
+    out = tmp_path / f"report{suffix}"
+    list(run_batch(assistant, _questions(tmp_path, "Hvornår skal vold politianmeldes?\n"), out))
+    text = out.read_text("utf-8")
+    if suffix == ".csv":
+        import csv
+
+        (row,) = list(csv.DictReader(text.splitlines()))
+        assert row["answer"] == "Inden 72 timer [1]." and row["citations"] == "[1]"
+        assert "HovedMED referat (a.txt, 2015, Ad. 2 Vold og trusler, lines" in row["sources"]
+    else:
+        assert "## 1. Hvornår skal vold politianmeldes?" in text and "**[1] HovedMED referat** — a.txt, 2015, Ad. 2 Vold og trusler" in text
+        assert "> Vold og trusler skal politianmeldes inden 72 timer." in text
+
+
+def test_unknown_output_format_is_refused(tmp_path: Path, tiny_corpus: Path) -> None:
+    assistant, _ = _assistant(tmp_path, tiny_corpus, "x")
+    with pytest.raises(QuestionFileError, match="use .jsonl, .csv, .md"):
+        list(run_batch(assistant, _questions(tmp_path, "q\n"), tmp_path / "out.xlsx"))
