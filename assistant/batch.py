@@ -87,7 +87,8 @@ def result_record(q: Question, hits: list[Hit], answer: Answer | None) -> dict[s
         **q.extra,
         "answer": answer.text if answer else None,
         "abstained": answer.abstained if answer else None,
-        "citations": [{"n": c.n, "passage_id": c.hit.chunk.id} for c in answer.citations] if answer else [],
+        "citations": [{"n": c.n, "passage_id": c.hit.chunk.id, "attached": c.attached} for c in answer.citations] if answer else [],
+        "unsupported": answer.unsupported if answer else [],
         "passages": [passage_record(h) for h in hits],
     }
 

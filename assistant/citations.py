@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
 
 from .records import Citation, Hit
 
@@ -53,3 +56,60 @@ def check_citations(text: str, passages: list[Hit]) -> CheckedCitations:
     cleaned = re.sub(r"[ \t]{2,}", " ", cleaned)  # where a removed marker stood between two spaces
     cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip()
     return CheckedCitations(cleaned, [Citation(n, passages[n - 1]) for n in cited], dropped)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])((?:\s*\[\d+\])*)\s+(?=\S)")
+_LEADING_MARKER = re.compile(r"\s*\[\d+\]")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of an answer with their markers. Markers after a full stop belong to the sentence before it
+    ("… timer. [1] Next" → "… timer. [1]"), unless the answer opens with a marker: then the model writes them in
+    front of each sentence ("[1] The decision … [3] The …")."""
+    leading = bool(_LEADING_MARKER.match(text))
+    parts, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        cut = m.start(1) if leading else m.end(1)
+        parts.append(text[start:cut].strip())
+        start = cut if leading else m.end()
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+@dataclass(frozen=True)
+class Supported:
+    """An answer after every sentence was given a source or flagged."""
+
+    text: str
+    citations: list[Citation]
+    unsupported: list[str]
+
+
+def support_sentences(
+    checked: CheckedCitations,
+    passages: list[Hit],
+    similarity: Callable[[list[str]], np.ndarray],
+    threshold: float,
+) -> Supported:
+    """Give each sentence without a marker the passage most similar to it, when similar enough, marked as attached;
+    otherwise list it as unsupported. ``similarity(sentences)`` returns a sentences × passages matrix of cosines."""
+    sentences = split_sentences(checked.text)
+    bare = [i for i, s in enumerate(sentences) if not _MARKER.search(s)]
+    citations = list(checked.citations)
+    unsupported: list[str] = []
+    if bare and passages:
+        sims = similarity([_MARKER.sub("", sentences[i]).strip() for i in bare])
+        cited = {c.n for c in citations}
+        for row, i in enumerate(bare):
+            best = int(np.argmax(sims[row]))
+            if sims[row, best] >= threshold:
+                n = best + 1
+                sentences[i] = f"{sentences[i]} [{n}]"
+                if n not in cited:
+                    citations.append(Citation(n, passages[best], attached=True))
+                    cited.add(n)
+            else:
+                unsupported.append(sentences[i])
+    elif bare:
+        unsupported = [sentences[i] for i in bare]
+    return Supported(" ".join(sentences), citations, unsupported)

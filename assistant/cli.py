@@ -105,11 +105,14 @@ def ask(
         typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
     typer.echo(answer.text)
+    for sentence in answer.unsupported:
+        typer.secho(f"  unsupported by the documents: {sentence}", fg=typer.colors.YELLOW)
     if answer.citations:
         typer.echo("\nSources:")
         for c in answer.citations:
             ch = c.hit.chunk
-            typer.echo(f"[{c.n}] {ch.doc_title} — {ch.location} ({ch.doc_id})")
+            how = " (attached by similarity)" if c.attached else ""
+            typer.echo(f"[{c.n}] {ch.doc_title} — {ch.location} ({ch.doc_id}){how}")
 
 
 @app.command()

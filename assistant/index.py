@@ -136,13 +136,17 @@ class Index:
         hits = []
         for rank, row in enumerate(rows, 1):
             found = self.db.execute("SELECT * FROM chunks WHERE row = ?", (row,)).fetchone()
-            score = float(self.vectors.reconstruct(row) @ vector)
-            hits.append(Hit(self._chunk(found), score, rank))
+            score = float(self.vector(row) @ vector)
+            hits.append(Hit(self._chunk(found), score, rank, row))
         return hits
 
     def search(self, vector: np.ndarray, k: int) -> list[Hit]:
         """The ``k`` chunks nearest to a normalised query vector, best first."""
         return self.hits([row for row, _ in self.dense(vector, k)], vector)
+
+    def vector(self, row: int) -> np.ndarray:
+        """The stored vector of the passage in ``row``."""
+        return self.vectors.reconstruct(row)
 
     def document_text(self, doc_id: str) -> str:
         """The full text of a document, for showing a passage in its place."""

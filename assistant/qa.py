@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from .chunking import Chunker
-from .citations import check_citations
+from .citations import check_citations, support_sentences
 from .embedding import Embedder
 from .generation import Generator
 from .index import Index, expected_manifest
@@ -103,17 +105,27 @@ class Assistant:
             yield Partial(text, relevant)
         checked = check_citations(text, relevant)
         abstained = _says_not_found(checked.text, self.prompts.not_found.values()) or not checked.text
-        final_text = not_found if abstained else checked.text
+        supported = None if abstained else support_sentences(checked, relevant, self._similarity(relevant), self.settings.attach_threshold)
         answer = Answer(
             question,
-            final_text,
-            [] if abstained else checked.citations,
+            not_found if supported is None else supported.text,
+            [] if supported is None else supported.citations,
             relevant,
             abstained=abstained,
             dropped_citations=checked.dropped,
+            unsupported=[] if supported is None else supported.unsupported,
             seconds=time.perf_counter() - started,
         )
-        yield Partial(final_text, relevant, answer)
+        yield Partial(answer.text, relevant, answer)
+
+    def _similarity(self, passages: list[Hit]) -> Callable[[list[str]], np.ndarray]:
+        """Cosine similarity of answer sentences to the passages (their stored vectors)."""
+
+        def similarity(sentences: list[str]) -> np.ndarray:
+            matrix = np.stack([self.index.vector(h.row) for h in passages])
+            return self.embedder.embed_queries(sentences) @ matrix.T
+
+        return similarity
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """Answer ``question`` and return the finished Answer."""

@@ -47,6 +47,7 @@ class Hit:
     chunk: Chunk
     score: float
     rank: int
+    row: int = -1  #: the passage's row in the index (its vector's id), -1 when unknown
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Citation:
 
     n: int
     hit: Hit
+    attached: bool = False  #: added by the assistant (by similarity) where the model cited nothing
 
 
 @dataclass
@@ -67,4 +69,5 @@ class Answer:
     passages: list[Hit]  #: every passage given to the model, numbered 1.. in this order
     abstained: bool
     dropped_citations: int = 0  #: [n] markers removed because they matched no passage
+    unsupported: list[str] = field(default_factory=list)  #: sentences no passage supports (shown as such, never as sourced)
     seconds: float = 0.0

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(320, ge=16, description="Most tokens the model may write for one answer.")
     llm_temperature: float = Field(0.1, ge=0.0, description="Sampling temperature; low keeps answers close to the passages.")
     llm_repeat_penalty: float = Field(1.1, ge=1.0, description="Penalty on repeated tokens (small models loop without it).")
+    attach_threshold: float = Field(
+        0.8,
+        description="Cosine similarity a sentence the model left uncited needs to a passage for that passage to be "
+        "attached as its source; below it the sentence is flagged as unsupported.",
+    )
     passage_chars: int = Field(1100, ge=100, description="Most characters of each passage shown to the model (keeps the prompt, and so the wait, short).")
 
     # Serving

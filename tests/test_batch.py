@@ -49,9 +49,9 @@ def test_run_batch_writes_schema(tmp_path: Path, tiny_corpus: Path) -> None:
     lines = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert lines == records and len(lines) == 2
     first = lines[0]
-    assert set(first) == {"id", "question", "answer", "abstained", "citations", "passages"}
+    assert set(first) == {"id", "question", "answer", "abstained", "citations", "unsupported", "passages"}
     assert first["answer"] == "Inden 72 timer [1]." and first["abstained"] is False
-    assert first["citations"] == [{"n": 1, "passage_id": first["passages"][0]["id"]}]
+    assert first["citations"] == [{"n": 1, "passage_id": first["passages"][0]["id"], "attached": False}]
     p = first["passages"][0]
     assert set(p) == {"rank", "id", "doc", "title", "text", "score", "location"} and p["rank"] == 1
     assert p["location"]["line_start"] >= 1

@@ -31,3 +31,38 @@ def test_check_citations(text: str, n_passages: int, expected_text: str, cited: 
     assert [c.n for c in result.citations] == cited
     assert [c.hit for c in result.citations] == [hits[n - 1] for n in cited]
     assert result.dropped == dropped
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("A er sandt. [1] B er også sandt [2]. C uden kilde.", ["A er sandt. [1]", "B er også sandt [2].", "C uden kilde."]),
+        ("[1] The decision was X. [3] The decision was Y. Z.", ["[1] The decision was X.", "[3] The decision was Y.", "Z."]),
+        ("A. [1][2] B.", ["A. [1][2]", "B."]),
+        ("Kun én sætning", ["Kun én sætning"]),
+    ],
+)
+def test_split_sentences(text: str, sentences: list[str]) -> None:
+    from assistant.citations import split_sentences
+
+    assert split_sentences(text) == sentences
+
+
+def test_uncited_sentences_get_the_best_passage_or_are_flagged() -> None:
+    import numpy as np
+
+    from assistant.citations import support_sentences
+
+    hits = _hits(3)
+    checked = check_citations("Fristen er 72 timer [1]. Retningslinjerne skærpes. Paris er hovedstad.", hits)
+    asked: list[list[str]] = []
+
+    def similarity(sentences: list[str]) -> np.ndarray:
+        asked.append(sentences)
+        return np.array([[0.70, 0.91, 0.60], [0.50, 0.55, 0.52]])
+
+    result = support_sentences(checked, hits, similarity, threshold=0.8)
+    assert asked == [["Retningslinjerne skærpes.", "Paris er hovedstad."]]
+    assert result.text == "Fristen er 72 timer [1]. Retningslinjerne skærpes. [2] Paris er hovedstad."
+    assert [(c.n, c.attached) for c in result.citations] == [(1, False), (2, True)]
+    assert result.unsupported == ["Paris er hovedstad."]
