@@ -24,6 +24,7 @@ def sources_html(passages: list[Hit], answer: Answer | None) -> str:
     if answer is not None and answer.abstained:
         return '<div class="sources-final"><p><em>No passage in the documents answers this.</em></p></div>'
 
+    attached = {c.n for c in answer.citations if c.attached} if answer is not None else set()
     if answer is not None:
         numbered = [(c.n, c.hit) for c in answer.citations]
         heading = "Cited sources" if numbered else "No passage was cited; retrieved passages"
@@ -37,11 +38,20 @@ def sources_html(passages: list[Hit], answer: Answer | None) -> str:
         meta = " · ".join(html.escape(v) for v in (c.metadata.get("municipality", ""), c.metadata.get("date", "")) if v)
         parts.append(
             f'<div class="source" id="source-{n}"><strong>[{n}] {html.escape(c.doc_title)}</strong>'
+            f'{" <em>(attached by similarity)</em>" if n in attached else ""}'
             f'<div class="where">{meta}{" · " if meta else ""}{html.escape(c.location)} · {html.escape(c.doc_id)}</div>'
             f"<blockquote>{html.escape(c.text)}</blockquote></div>"
         )
     # The class marks a finished answer, so that readers (and tests) can tell it from the streaming view.
     return f'<div class="{"sources-final" if answer is not None else "sources-streaming"}">' + "\n".join(parts) + "</div>"
+
+
+def chat_text(text: str, answer: Answer | None) -> str:
+    """The chat message: the answer so far, and once done, its unsupported sentences named as such."""
+    if answer is None or not answer.unsupported:
+        return text or "…"
+    flagged = "\n".join(f"- {s}" for s in answer.unsupported)
+    return f"{answer.text}\n\n⚠ Not supported by the documents:\n{flagged}"
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:
@@ -56,7 +66,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         yield history, "", ""
         try:
             for partial in assistant.stream(message):
-                history[-1] = {"role": "assistant", "content": partial.text or "…"}
+                history[-1] = {"role": "assistant", "content": chat_text(partial.text, partial.answer)}
                 yield history, "", sources_html(partial.passages, partial.answer)
         except Exception as exc:  # noqa: BLE001 - shown to the user as one line, the chat stays usable
             history[-1] = {"role": "assistant", "content": f"Error: {exc}"}

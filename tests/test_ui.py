@@ -70,3 +70,11 @@ def test_chat_streams_answer_with_sources(chat_url: str, tmp_path) -> None:  # n
                 assert "koebenhavn-sof-hovedmed-2015-referat.txt" in sources and "Ad. 2 Arbejdsmiljø" in sources
         finally:
             browser.close()
+
+
+def test_chat_text_flags_unsupported_sentences() -> None:
+    from assistant.ui import chat_text
+
+    answer = Answer("q", "A [1]. B.", [], [], abstained=False, unsupported=["B."])
+    assert chat_text("partial", None) == "partial"
+    assert chat_text("A [1]. B.", answer).endswith("⚠ Not supported by the documents:\n- B.")
