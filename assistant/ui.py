@@ -16,6 +16,8 @@ _CSS = """
 .source { border-left: 3px solid #4a78c2; padding: 4px 10px; margin: 8px 0; }
 .source .where { color: #555; font-size: 0.9em; }
 .source blockquote { white-space: pre-wrap; margin: 6px 0; font-size: 0.92em; }
+#document .doc-text { white-space: pre-wrap; max-height: 520px; overflow-y: auto; font-size: 0.92em; border: 1px solid #ddd; padding: 8px; }
+#document mark { background: #ffe27a; }
 """
 
 
@@ -54,23 +56,51 @@ def chat_text(text: str, answer: Answer | None) -> str:
     return f"{answer.text}\n\n⚠ Not supported by the documents:\n{flagged}"
 
 
+def citation_label(n: int, hit: Hit) -> str:
+    """How a cited source is offered for opening: number, document and place."""
+    return f"[{n}] {hit.chunk.doc_title} — {hit.chunk.location}"
+
+
+def document_html(document_text: str, hit: Hit) -> str:
+    """The whole document with the cited passage highlighted, under a line saying where it is."""
+    c = hit.chunk
+    where = " · ".join(
+        html.escape(p) for p in (c.doc_id, c.metadata.get("body", ""), c.metadata.get("date", ""), c.location) if p
+    )
+    before, cited, after = document_text[: c.start], document_text[c.start : c.end], document_text[c.end :]
+    return (
+        f'<div class="document"><div class="where"><strong>{html.escape(c.doc_title)}</strong> · {where}</div>'
+        f'<div class="doc-text">{html.escape(before)}<mark id="cited-span">{html.escape(cited)}</mark>{html.escape(after)}</div></div>'
+    )
+
+
 def build_app(assistant: Assistant) -> gr.Blocks:
     """The chat page for ``assistant``."""
 
-    def respond(message: str, history: list[dict[str, Any]]) -> Iterator[tuple[list[dict[str, Any]], str, str]]:
+    def respond(message: str, history: list[dict[str, Any]]) -> Iterator[tuple[list[dict[str, Any]], str, str, Any, list[tuple[int, Hit]]]]:
         message = (message or "").strip()
         if not message:
-            yield history, "", gr.skip()
+            yield history, "", gr.skip(), gr.skip(), gr.skip()
             return
         history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
-        yield history, "", ""
+        hidden = gr.update(choices=[], value=None, visible=False)
+        yield history, "", "", hidden, []
         try:
             for partial in assistant.stream(message):
                 history[-1] = {"role": "assistant", "content": chat_text(partial.text, partial.answer)}
-                yield history, "", sources_html(partial.passages, partial.answer)
+                if partial.answer is None or not partial.answer.citations:
+                    yield history, "", sources_html(partial.passages, partial.answer), hidden, []
+                else:
+                    cited = partial.answer.citations
+                    picker = gr.update(choices=[citation_label(c.n, c.hit) for c in cited], value=None, visible=True)
+                    yield history, "", sources_html(partial.passages, partial.answer), picker, [(c.n, c.hit) for c in cited]
         except Exception as exc:  # noqa: BLE001 - shown to the user as one line, the chat stays usable
             history[-1] = {"role": "assistant", "content": f"Error: {exc}"}
-            yield history, "", ""
+            yield history, "", "", hidden, []
+
+    def open_source(label: str | None, cited: list[tuple[int, Hit]]) -> str:
+        hit = next((h for n, h in cited if citation_label(n, h) == label), None)
+        return document_html(assistant.index.document_text(hit.chunk.doc_id), hit) if hit else ""
 
     with gr.Blocks(title="Municipal documents assistant") as app:
         gr.Markdown("### Ask the municipal documents\nAnswers come only from the indexed documents, with numbered sources.")
@@ -81,8 +111,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 gr.Examples(["What was decided about police reporting of violence?", "Hvornår træder den nye MED-aftale i kraft?"], inputs=box)
             with gr.Column(scale=2):
                 sources = gr.HTML(elem_id="sources")
+        cited = gr.State([])
+        picker = gr.Radio(label="Open a cited passage in its document", elem_id="citation-picker", visible=False)
+        document = gr.HTML(elem_id="document")
         # One answer at a time: llama.cpp serves one call at a time; others wait in Gradio's queue.
-        box.submit(respond, [box, chat], [chat, box, sources], concurrency_limit=1)
+        box.submit(respond, [box, chat], [chat, box, sources, picker, cited], concurrency_limit=1)
+        picker.change(open_source, [picker, cited], document).then(
+            None, js="() => document.getElementById('cited-span')?.scrollIntoView({block: 'center'})"
+        )
     return app
 
 

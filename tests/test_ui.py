@@ -5,6 +5,9 @@ from __future__ import annotations
 import shutil
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +15,7 @@ from assistant.qa import Assistant
 from assistant.records import Answer, Chunk, Citation, Hit
 from assistant.settings import Settings
 from assistant.ui import serve, sources_html
+from tests.conftest import FakeGenerator
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -29,11 +33,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def chat_url(seeds_index, seeds_settings: Settings, real_embedder, small_generator) -> Iterator[str]:  # noqa: ANN001
-    # The 0.5B plumbing model would translate badly; translation is measured in tests/eval, not here.
-    settings = seeds_settings.model_copy(update={"port": _free_port(), "translate_questions": False})
-    assistant = Assistant(settings, embedder=real_embedder, generator=small_generator, index=seeds_index)
+@contextmanager
+def _served(settings: Settings, assistant: Assistant) -> Iterator[str]:
+    settings = settings.model_copy(update={"port": _free_port()})
     app = serve(settings, assistant, block=False)
     try:
         yield f"http://127.0.0.1:{settings.port}/"
@@ -41,9 +43,8 @@ def chat_url(seeds_index, seeds_settings: Settings, real_embedder, small_generat
         app.close()
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it)")
-def test_chat_streams_answer_with_sources(chat_url: str, tmp_path) -> None:  # noqa: ANN001
-    screenshot = tmp_path / "chat.png"
+@contextmanager
+def _page() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -52,24 +53,69 @@ def test_chat_streams_answer_with_sources(chat_url: str, tmp_path) -> None:  # n
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         )
         try:
-            page = browser.new_page()
-            page.goto(chat_url)
-            box = page.locator("#question textarea")
-            box.fill("What was decided about police reporting of violence?")
-            box.press("Enter")
-            # While the model writes, the retrieved passages are already shown.
-            page.wait_for_selector("#sources .source", timeout=120_000)
-            streaming = page.locator("#sources").inner_text()
-            assert "72 timer" in streaming and "koebenhavn-sof-hovedmed-2015-referat.txt" in streaming
-            page.wait_for_selector("#sources .sources-final", timeout=180_000)
-            bot = page.locator("#chat .bot, #chat [data-testid='bot']").last.inner_text()
-            assert bot.strip() and bot.strip() != "…"
-            page.screenshot(path=str(screenshot))
-            sources = page.locator("#sources").inner_text()
-            if "No passage" not in sources:  # the 0.5B plumbing model may abstain; the 1.5B is tested in test_cli
-                assert "koebenhavn-sof-hovedmed-2015-referat.txt" in sources and "Ad. 2 Arbejdsmiljø" in sources
+            yield browser.new_page(viewport={"width": 1300, "height": 1000})
         finally:
             browser.close()
+
+
+def _ask(page: Any, url: str, question: str) -> None:
+    page.goto(url)
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+
+
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it)")
+
+
+@needs_chromium
+def test_chat_streams_a_real_answer_with_sources(seeds_index, seeds_settings: Settings, real_embedder, small_generator) -> None:  # noqa: ANN001
+    """The real path: real index, embedder and GGUF (the 0.5B plumbing model), in the real Gradio app."""
+    # The 0.5B plumbing model would translate badly; translation is measured in tests/eval, not here.
+    settings = seeds_settings.model_copy(update={"translate_questions": False})
+    assistant = Assistant(settings, embedder=real_embedder, generator=small_generator, index=seeds_index)
+    with _served(settings, assistant) as url, _page() as page:
+        _ask(page, url, "What was decided about police reporting of violence?")
+        # While the model writes, the retrieved passages are already shown.
+        page.wait_for_selector("#sources .sources-streaming .source", timeout=120_000)
+        streaming = page.locator("#sources").inner_text()
+        assert "72 timer" in streaming and "koebenhavn-sof-hovedmed-2015-referat.txt" in streaming
+        page.wait_for_selector("#sources .sources-final", timeout=180_000)
+        bot = page.locator("#chat .bot, #chat [data-testid='bot']").last.inner_text()
+        assert bot.strip() and bot.strip() != "…"
+
+
+@needs_chromium
+def test_citation_opens_the_passage_highlighted_in_its_document(seeds_index, seeds_settings: Settings, real_embedder, tmp_path: Path) -> None:  # noqa: ANN001
+    """Source review: a generator that always cites [1] makes the citation certain; all else is real."""
+    generator = FakeGenerator("Politianmeldelse skal ske inden 72 timer [1].")
+    settings = seeds_settings.model_copy(update={"translate_questions": False})
+    assistant = Assistant(settings, embedder=real_embedder, generator=generator, index=seeds_index)  # type: ignore[arg-type]
+    with _served(settings, assistant) as url, _page() as page:
+        _ask(page, url, "Hvornår skal vold anmeldes til politiet?")
+        page.wait_for_selector("#sources .sources-final", timeout=120_000)
+        option = page.locator("#citation-picker label").first
+        assert option.inner_text().startswith("[1] Referat, HovedMED")
+        option.click()
+        mark = page.locator("#document mark#cited-span")
+        mark.wait_for(timeout=30_000)
+        assert "72 timer" in mark.inner_text()
+        where = page.locator("#document .where").inner_text()
+        assert "koebenhavn-sof-hovedmed-2015-referat.txt" in where and "Ad. 2 Arbejdsmiljø" in where and "lines" in where
+        # the highlighted passage sits inside the whole document, not alone
+        assert "Ad. 1 Godkendelse af dagsorden" in page.locator("#document .doc-text").inner_text()
+        page.screenshot(path=str(tmp_path / "source.png"))
+
+
+def test_document_html_highlights_the_cited_span() -> None:
+    from assistant.ui import document_html
+
+    text = "Ad. 1 Dagsorden\nGodkendt.\nAd. 2 Vold\nAnmeldelse inden 72 timer.\n"
+    start = text.index("Anmeldelse")
+    hit = Hit(Chunk("d#2", "d.txt", "Referat <HovedMED>", text[start:-1], start, len(text) - 1, 4, 4, "Ad. 2 Vold", {"date": "2015"}), 0.9, 1)
+    page = document_html(text, hit)
+    assert '<mark id="cited-span">Anmeldelse inden 72 timer.</mark>' in page
+    assert "Referat &lt;HovedMED&gt;" in page and "2015" in page and "Ad. 2 Vold, line 4" in page
 
 
 def test_chat_text_flags_unsupported_sentences() -> None:
