@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .ingest import decode
+from .ingest import decode, jsonl_objects
 from .qa import Assistant
 from .records import Answer, Hit
 
@@ -39,14 +39,8 @@ def read_questions(path: Path) -> list[Question]:
         lines = [line.strip() for line in text.splitlines()]
         questions = [Question(str(i), q) for i, q in enumerate((q for q in lines if q and not q.startswith("#")), 1)]
     elif suffix == ".jsonl":
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise QuestionFileError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(obj, dict) or not str(obj.get("question", "")).strip():
+        for lineno, obj in jsonl_objects(path, QuestionFileError):
+            if not str(obj.get("question", "")).strip():
                 raise QuestionFileError(f"{path}:{lineno}: needs a non-empty \"question\" field")
             extra = {k: v for k, v in obj.items() if k not in ("id", "question")}
             questions.append(Question(str(obj.get("id", lineno)), str(obj["question"]).strip(), extra))
@@ -101,29 +95,17 @@ def journal_path(output: Path) -> Path:
     return output if output.suffix.lower() == ".jsonl" else output.with_name(output.name + ".jsonl")
 
 
-def _done_ids(journal: Path) -> set[str]:
-    """Ids already answered in an earlier, interrupted run (failed ones are tried again)."""
-    done: set[str] = set()
+def read_records(journal: Path) -> list[dict[str, Any]]:
+    """The records of a journal, the last one per id (a retried question replaces its failure)."""
+    by_id: dict[str, dict[str, Any]] = {}
     if journal.exists():
         for line in journal.read_text("utf-8").splitlines():
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
-                continue  # a line cut short by the interruption
-            if isinstance(record, dict) and not record.get("error"):
-                done.add(str(record.get("id")))
-    return done
-
-
-def read_records(journal: Path) -> list[dict[str, Any]]:
-    """The records of a journal, the last one per id (a retried question replaces its failure)."""
-    by_id: dict[str, dict[str, Any]] = {}
-    for line in journal.read_text("utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        by_id[str(record.get("id"))] = record
+                continue  # a line cut short by an interruption
+            if isinstance(record, dict):
+                by_id[str(record.get("id"))] = record
     return list(by_id.values())
 
 
@@ -142,7 +124,7 @@ def run_batch(
         raise QuestionFileError(f"{output}: unsupported output; use {', '.join(OUTPUT_FORMATS)}")
     output.parent.mkdir(parents=True, exist_ok=True)
     journal = journal_path(output)
-    done = _done_ids(journal)
+    done = {str(r["id"]) for r in read_records(journal) if not r.get("error")}  # failed ones are tried again
     with journal.open("a", encoding="utf-8") as out:
         for q in questions:
             if q.id in done:

@@ -11,12 +11,12 @@ chunking changes.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .ingest import jsonl_objects
 from .language import question_language
 from .records import Hit
 from .retrieval import Retriever
@@ -86,13 +86,7 @@ def _norm(text: str) -> str:
 def read_gold(path: Path) -> list[GoldQuestion]:
     """Parse a gold file; raises GoldFileError naming the line at fault."""
     gold = []
-    for lineno, line in enumerate(path.read_text("utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise GoldFileError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from exc
+    for lineno, obj in jsonl_objects(path, GoldFileError):
         answers = obj.get("answers")
         if not obj.get("question") or not isinstance(answers, list) or not answers:
             raise GoldFileError(f"{path}:{lineno}: needs \"question\" and a non-empty \"answers\" list of phrases")

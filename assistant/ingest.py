@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .records import Document
 
@@ -43,6 +44,20 @@ def decode(data: bytes) -> str:
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
     return text.removeprefix("\ufeff")
+
+
+def jsonl_objects(path: Path, error: type[ValueError]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each non-blank line of a JSONL file; ``error`` names the line that is not a JSON object."""
+    for lineno, line in enumerate(decode(path.read_bytes()).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise error(f"{path}:{lineno}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(obj, dict):
+            raise error(f"{path}:{lineno}: expected a JSON object")
+        yield lineno, obj
 
 
 def iter_files(paths: list[Path]) -> Iterator[Path]:
