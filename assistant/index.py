@@ -7,13 +7,15 @@ re-indexing an unchanged folder embeds nothing.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +97,10 @@ class Index:
     def load(cls, directory: Path, expect: dict[str, Any] | None = None) -> Index:
         """Open the index in ``directory``; refuse, naming the rebuild command, if it was built under other settings."""
         manifest_path = directory / MANIFEST
+        previous = _previous(directory)
+        if not manifest_path.exists() and (previous / MANIFEST).exists():
+            # An indexer stopped between moving the old index aside and moving the new one in: the old one is whole.
+            directory, manifest_path = previous, previous / MANIFEST
         if not manifest_path.exists():
             raise IndexNotUsable(f"no index in {directory}; build it with: {rebuild_command(directory)}")
         try:
@@ -165,6 +171,30 @@ def _old_vectors(index_dir: Path, expect: dict[str, Any]) -> tuple[dict[str, int
     return by_hash, old.vectors
 
 
+class IndexLocked(RuntimeError):
+    """Another indexer is writing the same index."""
+
+
+def _previous(index_dir: Path) -> Path:
+    return index_dir.with_name(index_dir.name + ".old")
+
+
+@contextmanager
+def _lock(index_dir: Path) -> Iterator[None]:
+    """Hold the index's lock file for the whole build; a second indexer is refused at once, not queued."""
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    path = index_dir.with_name(index_dir.name + ".lock")
+    with path.open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexLocked(f"another `assistant index` is writing {index_dir} (lock: {path}); wait for it to finish, then run again") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def build_index(
     paths: list[Path],
     index_dir: Path,
@@ -175,8 +205,19 @@ def build_index(
     """Index every document under ``paths`` into ``index_dir``, reusing unchanged passages' vectors.
 
     ``progress(done, total)`` is called as passages are embedded. The new index replaces the old one only once
-    it is complete.
+    it is complete; while one indexer writes, another is refused (IndexLocked).
     """
+    with _lock(index_dir):
+        return _build(paths, index_dir, embedder, chunker, progress)
+
+
+def _build(
+    paths: list[Path],
+    index_dir: Path,
+    embedder: Embedder,
+    chunker: Chunker,
+    progress: Callable[[int, int], None] | None,
+) -> BuildReport:
     started = time.perf_counter()
     report = BuildReport()
     docs, report.problems = load_documents(paths)
@@ -263,8 +304,8 @@ def _write(index_dir: Path, docs: list[Document], chunks: list[Chunk], hashes: l
     for f in staging.iterdir():
         with f.open("rb") as fh:
             os.fsync(fh.fileno())
-    old = index_dir.with_name(index_dir.name + ".old")
-    if old.exists():
+    old = _previous(index_dir)
+    if old.exists() and index_dir.exists():
         shutil.rmtree(old)
     if index_dir.exists():
         index_dir.rename(old)
