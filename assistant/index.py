@@ -171,6 +171,10 @@ def _old_vectors(index_dir: Path, expect: dict[str, Any]) -> tuple[dict[str, int
     return by_hash, old.vectors
 
 
+class NoDocuments(ValueError):
+    """Nothing readable was found where the indexer was pointed."""
+
+
 class IndexLocked(RuntimeError):
     """Another indexer is writing the same index."""
 
@@ -221,6 +225,9 @@ def _build(
     started = time.perf_counter()
     report = BuildReport()
     docs, report.problems = load_documents(paths)
+    if not docs:
+        reasons = "; ".join(str(p) for p in report.problems[:3]) or "no .txt, .md or .jsonl files there"
+        raise NoDocuments(f"no documents to index in {', '.join(map(str, paths))} ({reasons}); the existing index is unchanged")
     expect = expected_manifest(embedder, chunker)
     files = {d.path: d.sha256 for d in docs}
 

@@ -135,7 +135,9 @@ def load_documents(paths: list[Path]) -> tuple[list[Document], list[Problem]]:
     meta_cache: dict[Path, dict[str, dict[str, str]]] = {}
     for path in iter_files(paths):
         try:
-            if path.suffix.lower() in RECORD_SUFFIXES:
+            if not path.exists():
+                problems.append(Problem(str(path), "does not exist; check the path"))
+            elif path.suffix.lower() in RECORD_SUFFIXES:
                 found, bad = read_jsonl_file(path)
                 docs.extend(found)
                 problems.extend(bad)

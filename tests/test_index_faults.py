@@ -75,3 +75,17 @@ def test_kill_9_during_indexing_leaves_the_previous_index_usable(tmp_path: Path,
     assert not index.document_text("c.txt")
     report = build_index([tiny_corpus], index_dir, fake_embedder, Chunker())  # the lock died with the process
     assert report.documents == 3
+
+
+@pytest.mark.parametrize("where", ["missing-folder", "empty-folder"])
+def test_nothing_to_index_keeps_the_existing_index(tmp_path: Path, tiny_corpus: Path, fake_embedder, where: str) -> None:  # noqa: ANN001
+    from assistant.index import NoDocuments
+
+    index_dir = tmp_path / "index"
+    build_index([tiny_corpus], index_dir, fake_embedder, Chunker())
+    target = tmp_path / where
+    if where == "empty-folder":
+        target.mkdir()
+    with pytest.raises(NoDocuments, match="the existing index is unchanged"):
+        build_index([target], index_dir, fake_embedder, Chunker())
+    assert Index.load(index_dir).manifest["documents"] == 2

@@ -38,7 +38,7 @@ def test_bad_files_are_reported_and_good_ones_kept(tmp_path: Path) -> None:
     reasons = {Path(p.path).name: p.reason for p in problems}
     assert "empty" in reasons["empty.txt"]
     assert "binary" in reasons["binary.txt"]
-    assert "missing.txt" in reasons
+    assert reasons["missing.txt"] == "does not exist; check the path"
 
 
 def test_jsonl_records(tmp_path: Path) -> None:
