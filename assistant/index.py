@@ -150,6 +150,11 @@ class Index:
         """The ``k`` chunks nearest to a normalised query vector, best first."""
         return self.hits([row for row, _ in self.dense(vector, k)], vector)
 
+    def text_hashes(self, rows: list[int]) -> list[str]:
+        """The embedded-text hash of each row: equal hashes are the same passage (a case repeated at several meetings)."""
+        found = dict(self.db.execute(f"SELECT row, text_hash FROM chunks WHERE row IN ({','.join('?' * len(rows))})", rows)) if rows else {}
+        return [found.get(r, str(r)) for r in rows]
+
     def vector(self, row: int) -> np.ndarray:
         """The stored vector of the passage in ``row``."""
         return self.vectors.reconstruct(row)

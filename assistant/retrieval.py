@@ -59,9 +59,9 @@ class Retriever:
         vector = self.embedder.embed_queries([question])[0]
         depth = max(self.depth, k)
         if self.mode == "dense":
-            rows = [r for r, _ in self.index.dense(vector, k)]
+            rows = [r for r, _ in self.index.dense(vector, depth)]
         elif self.mode == "lexical":
-            rows = [r for r, _ in self.index.lexical(question, k)]
+            rows = [r for r, _ in self.index.lexical(question, depth)]
         else:
             language = question_language(question)
             dense = [r for r, _ in self.index.dense(vector, depth)]
@@ -70,9 +70,23 @@ class Retriever:
                 danish = self.translate(question)
                 rankings.append([r for r, _ in self.index.dense(self.embedder.embed_queries([danish])[0], depth)])
                 rankings.append([r for r, _ in self.index.lexical(danish, depth)])
-                weights += [1.0, self.lexical_weights.get("translated", 0.5)]
+                # The small model's translations are rough: the translated question counts half in both channels.
+                translated = self.lexical_weights.get("translated", 0.5)
+                weights += [translated, translated]
             else:
                 rankings.append([r for r, _ in self.index.lexical(question, depth)])
                 weights.append(self.lexical_weights.get(language, 1.0))
-            rows = reciprocal_rank_fusion(rankings, self.rrf_k, weights)[:k]
-        return self.index.hits(rows, vector)
+            rows = reciprocal_rank_fusion(rankings, self.rrf_k, weights)
+        return self.index.hits(self._distinct(rows, k), vector)
+
+    def _distinct(self, rows: list[int], k: int) -> list[int]:
+        """The first ``k`` rows whose passages differ: minutes repeat a case's text at every meeting that handles it."""
+        seen: set[str] = set()
+        kept = []
+        for row, text_hash in zip(rows, self.index.text_hashes(rows)):
+            if text_hash not in seen:
+                seen.add(text_hash)
+                kept.append(row)
+                if len(kept) == k:
+                    break
+        return kept

@@ -47,7 +47,10 @@ class Settings(BaseSettings):
         "hybrid", description="dense (embeddings), lexical (BM25 over Danish stems and OCR-robust word skeletons) or hybrid (both, fused by reciprocal rank)."
     )
     lexical_weight_translated: float = Field(
-        0.5, ge=0.0, description="Weight of the lexical channel over the machine translation of an English question (rough, so less than 1)."
+        0.5,
+        ge=0.0,
+        description="Weight of both channels (dense and lexical) over the machine translation of an English question; "
+        "the answer model's translations are rough, so less than the original question's 1.0.",
     )
     translate_questions: bool = Field(
         True,
