@@ -58,7 +58,9 @@ def check_citations(text: str, passages: list[Hit]) -> CheckedCitations:
     return CheckedCitations(cleaned, [Citation(n, passages[n - 1]) for n in cited], dropped)
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])((?:\s*\[\d+\])*)\s+(?=\S)")
+# A sentence ends at . ! or ? after a word of 4+ characters or a marker (not "pr. 1. januar", "kl.", "Pga."), before a
+# capital letter or a marker.
+_SENTENCE_END = re.compile(r"(?:(?<=\w{4}[.!?])|(?<=\][.!?]))((?:\s*\[\d+\])*)\s+(?=[A-ZÆØÅ\[\"(])")
 _LEADING_MARKER = re.compile(r"\s*\[\d+\]")
 
 

@@ -70,13 +70,14 @@ class Prompts:
             not_found[code] = path.read_text("utf-8").strip()
         return cls(templates, not_found)
 
-    def passage_block(self, n: int, hit: Hit, max_chars: int) -> str:
-        """One numbered passage as the model sees it, with its document, date and agenda item."""
+    def passage_block(self, n: int, hit: Hit, max_chars: int, text: str | None = None) -> str:
+        """One numbered passage as the model sees it, with its document, date and agenda item; ``text`` (default: the
+        whole passage) may be a selection of its sentences."""
         c = hit.chunk
         date = c.metadata.get("date", "")
         parts = (c.doc_title, "" if date in c.doc_title else date, c.heading)
         source = " | ".join(p for p in parts if p).replace('"', "'")
-        text = compact(c.text)
+        text = compact(c.text) if text is None else text
         text = text if len(text) <= max_chars else text[:max_chars].rsplit(" ", 1)[0] + " …"
         # Passage text is data: neutralise anything that could close the delimiter early.
         text = text.replace("</passage", "</ passage").replace("<passage", "< passage")
@@ -86,10 +87,12 @@ class Prompts:
         """Chat messages asking the model to put an English question into Danish (for the lexical channel)."""
         return [{"role": "user", "content": self.templates["translate_question.txt"].format(question=question.strip())}]
 
-    def messages(self, question: str, hits: list[Hit], language: str, max_chars: int) -> list[dict[str, str]]:
-        """Chat messages asking the model to answer ``question`` from ``hits`` (numbered from 1)."""
+    def messages(self, question: str, hits: list[Hit], language: str, max_chars: int, texts: list[str] | None = None) -> list[dict[str, str]]:
+        """Chat messages asking the model to answer ``question`` from ``hits`` (numbered from 1), shown as ``texts``
+        where given."""
         not_found = self.not_found[language]
-        passages = "\n\n".join(self.passage_block(i, h, max_chars) for i, h in enumerate(hits, 1))
+        shown = texts or [None] * len(hits)
+        passages = "\n\n".join(self.passage_block(i, h, max_chars, t) for i, (h, t) in enumerate(zip(hits, shown), 1))
         return [
             {"role": "system", "content": self.templates["answer_system.txt"].format(not_found=not_found)},
             {

@@ -21,7 +21,7 @@ from .index import Index, expected_manifest
 from .language import question_language
 from .prompts import Prompts
 from .records import Answer, Hit
-from .retrieval import Mode, Retriever
+from .retrieval import Mode, Retriever, best_sentences
 from .settings import Settings
 
 @dataclass(frozen=True)
@@ -98,7 +98,8 @@ class Assistant:
             answer = Answer(question, not_found, [], hits, abstained=True, seconds=time.perf_counter() - started)
             yield Partial(not_found, hits, answer)
             return
-        messages = self.prompts.messages(question, relevant, language, self.settings.passage_chars)
+        texts = best_sentences(question, relevant, self.embedder, self.settings.context_sentences)
+        messages = self.prompts.messages(question, relevant, language, self.settings.passage_chars, texts)
         text = ""
         for piece in self.generator.stream(messages):
             text += piece

@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         description="Cosine similarity a sentence the model left uncited needs to a passage for that passage to be "
         "attached as its source; below it the sentence is flagged as unsupported.",
     )
+    context_sentences: int = Field(
+        3,
+        ge=0,
+        description="Sentences of each passage shown to the model: those most similar to the question (0 = the whole "
+        "passage). A short context makes the small model answer better and sooner.",
+    )
     passage_chars: int = Field(1100, ge=100, description="Most characters of each passage shown to the model (keeps the prompt, and so the wait, short).")
 
     # Serving

@@ -36,9 +36,11 @@ def test_check_citations(text: str, n_passages: int, expected_text: str, cited: 
 @pytest.mark.parametrize(
     ("text", "sentences"),
     [
-        ("A er sandt. [1] B er også sandt [2]. C uden kilde.", ["A er sandt. [1]", "B er også sandt [2].", "C uden kilde."]),
-        ("[1] The decision was X. [3] The decision was Y. Z.", ["[1] The decision was X.", "[3] The decision was Y.", "Z."]),
-        ("A. [1][2] B.", ["A. [1][2]", "B."]),
+        ("Fristen er fastsat. [1] Den er også kort [2]. Resten uden kilde.", ["Fristen er fastsat. [1]", "Den er også kort [2].", "Resten uden kilde."]),
+        ("[1] The decision was taken. [3] The rules change. Later.", ["[1] The decision was taken.", "[3] The rules change.", "Later."]),
+        ("Aftalen gælder. [1][2] Derefter.", ["Aftalen gælder. [1][2]", "Derefter."]),
+        ("Den træder i kraft pr. 1. januar 2016 [1]. Godt.", ["Den træder i kraft pr. 1. januar 2016 [1].", "Godt."]),
+        ("Pga. OvergangsMED behandles sagen kl. 13 i HovedMED.", ["Pga. OvergangsMED behandles sagen kl. 13 i HovedMED."]),
         ("Kun én sætning", ["Kun én sætning"]),
     ],
 )

@@ -16,3 +16,18 @@ from assistant.retrieval import reciprocal_rank_fusion
 )
 def test_reciprocal_rank_fusion(rankings: list[list[int]], weights: list[float] | None, expected: list[int]) -> None:
     assert reciprocal_rank_fusion(rankings, k=10, weights=weights) == expected
+
+
+def test_best_sentences_keeps_the_relevant_ones_in_order(fake_embedder) -> None:  # noqa: ANN001
+    from assistant.records import Chunk, Hit
+    from assistant.retrieval import best_sentences
+
+    text = (
+        "Ad. 10 Meddelelser. Anette orienterede om mødet. Aftalen forventes at træde i kraft pr. 1. januar 2016. "
+        "Kantinen holder lukket. Referatet blev godkendt."
+    )
+    hit = Hit(Chunk("d#1", "d", "D", text, 0, len(text), 1, 1), 0.9, 1)
+    (kept,) = best_sentences("Hvornår træder aftalen i kraft?", [hit], fake_embedder, keep=2)
+    assert "træde i kraft pr. 1. januar 2016." in kept  # not cut at "pr." or "1."
+    assert "Kantinen" not in kept and len(kept) < len(text)
+    assert best_sentences("x", [hit], fake_embedder, keep=0) == [" ".join(text.split())]
