@@ -105,8 +105,12 @@ class Assistant:
             text += piece
             yield Partial(text, relevant)
         checked = check_citations(text, relevant)
-        abstained = _says_not_found(checked.text, self.prompts.not_found.values()) or not checked.text
+        words = re.sub(r"\[\d+\]", "", checked.text).strip()
+        abstained = not words or _says_not_found(checked.text, self.prompts.not_found.values())
         supported = None if abstained else support_sentences(checked, relevant, self._similarity(relevant), self.settings.attach_threshold)
+        if supported is not None and not supported.citations:
+            # Not one sentence has a source, cited or attachable: nothing here may be shown as an answer.
+            supported, abstained = None, True
         answer = Answer(
             question,
             not_found if supported is None else supported.text,

@@ -72,3 +72,11 @@ def test_translation_feeds_english_questions_to_the_lexical_channel(tmp_path: Pa
     assert "72 timer" in hits[0].chunk.text
     assert "Translate this question into Danish" in generator.calls[0][0]["content"]
     assert assistant.retrieve("When must violence be reported?", k=1, translate=False) and len(generator.calls) == 1
+
+
+@pytest.mark.parametrize("reply", ["[1] [2][3]", "  [2]. ", "The capital of France is Paris."])
+def test_answer_without_words_or_without_any_source_abstains(tmp_path: Path, tiny_corpus: Path, reply: str) -> None:
+    assistant, _ = _assistant(tmp_path, tiny_corpus, reply)
+    assistant.settings.attach_threshold = 1.01  # nothing can be attached: the reply has no source at all
+    answer = assistant.ask("What is the capital of France?")
+    assert answer.abstained and answer.text == "The documents do not say." and answer.citations == []
