@@ -106,7 +106,7 @@ class Assistant:
             yield Partial(text, relevant)
         checked = check_citations(text, relevant)
         words = re.sub(r"\[\d+\]", "", checked.text).strip()
-        abstained = not words or _says_not_found(checked.text, self.prompts.not_found.values())
+        abstained = not words or _says_not_found(words, self.prompts.not_found.values())
         supported = None if abstained else support_sentences(checked, relevant, self._similarity(relevant), self.settings.attach_threshold)
         if supported is not None and not supported.citations:
             # Not one sentence has a source, cited or attachable: nothing here may be shown as an answer.
@@ -141,7 +141,7 @@ class Assistant:
         return last.answer
 
 
-def _says_not_found(text: str, phrases: Iterable[str]) -> bool:
-    """True when the model answered with (essentially only) a fixed "not in the documents" phrase."""
-    core = re.sub(r"\[\d+\]", "", text).strip().strip(".").lower()
+def _says_not_found(words: str, phrases: Iterable[str]) -> bool:
+    """True when the answer's words (markers removed) are just a fixed "not in the documents" phrase."""
+    core = words.strip().strip(".").lower()
     return any(core == p.strip().strip(".").lower() for p in phrases)

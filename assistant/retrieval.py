@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Literal
 
+from .citations import split_sentences
 from .embedding import Embedder
 from .index import Index
 from .language import question_language
@@ -94,16 +94,11 @@ class Retriever:
         return kept
 
 
-# A sentence ends after a word of 4+ characters (not "pr.", "kl.", "Pga.", "Ad.") and before a capital letter
-# (not "pr. 1. januar").
-_SENTENCE = re.compile(r"(?<=\w{4}[.!?])\s+(?=[A-ZÆØÅ\"(])")
-
-
 def best_sentences(question: str, hits: list[Hit], embedder: Embedder, keep: int) -> list[str]:
     """Each passage cut to its ``keep`` sentences most similar to the question, in their original order.
 
     Small models answer better from a short context, and the prompt is most of the waiting time."""
-    splits = [[s for s in _SENTENCE.split(compact(h.chunk.text)) if s.strip()] for h in hits]
+    splits = [split_sentences(compact(h.chunk.text)) for h in hits]
     if keep <= 0 or all(len(s) <= keep for s in splits):
         return [" ".join(s) for s in splits]
     query = embedder.embed_queries([question])[0]
