@@ -22,8 +22,11 @@ from .records import Chunk, Document
 _HEADING_STYLES = (
     re.compile(r"^[ \t]*Ad\.[ \t]*\d+[ \t]+\S.*$", re.MULTILINE),
     re.compile(r"^[ \t]*Sag nr\.[ \t]*\d+.*$", re.MULTILINE),
+    re.compile(r"^[ \t]*Punkt[ \t]+\d+:[ \t]*\S.*$", re.MULTILINE),  # Aarhus' minutes (PDF): "Punkt 3: Bro mellem …"
+    re.compile(r"^#{1,6}[ \t]+\S.*$", re.MULTILINE),  # Markdown, and HTML headings as ingest writes them
     re.compile(r"^[ \t]*\d{1,2}\.[ \t]+[A-ZÆØÅ][^\n]{3,}$", re.MULTILINE),
 )
+_MARKDOWN = _HEADING_STYLES[3]
 # Sections of an agenda-item record (Greve's agenda system writes them inline: "Beslutning … Resume … Indstilling …").
 _RECORD_SECTION = re.compile(
     r"(?<![\w-])(Beslutning|Fremstilling|Resume|Indstilling|Sagsbeskrivelse|Sagsfremstilling|Økonomiske konsekvenser|"
@@ -33,7 +36,7 @@ _SAG_NR = re.compile(r"^[ \t]*Sag nr\.", re.IGNORECASE)
 _HEADING_MAX = 90
 _MIN_PREAMBLE = 200
 #: Bumped whenever splitting changes, so that indexes built by an older splitter are rebuilt.
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,12 @@ def _short(line: str) -> str:
     """A heading as shown to people: one line, cut at a sentence end or ``_HEADING_MAX`` characters."""
     line = " ".join(line.split())
     # Cut at a colon or a sentence end (". " before a capital), not at abbreviations like "inkl." or "v.".
-    cut = re.search(r":(\s|$)|(?<=[^\W\d]{5})\.\s+(?=[A-ZÆØÅ])", line[6:])
+    # "Punkt 3: Bro …" keeps its title: the search starts after such a label.
+    label = re.match(r"(Punkt\s+\d+:|Ad\.\s*\d+)\s*", line)
+    skip = label.end() if label else 6
+    cut = re.search(r":(\s|$)|(?<=[^\W\d]{5})\.\s+(?=[A-ZÆØÅ])", line[skip:])
     if cut:
-        line = line[: cut.start() + 6]
+        line = line[: cut.start() + skip]
     return line if len(line) <= _HEADING_MAX else line[: _HEADING_MAX - 1].rstrip() + "…"
 
 
@@ -59,8 +65,10 @@ def find_sections(text: str) -> list[Section]:
     """Cut ``text`` at agenda-item headings; returns sections covering the whole text in order."""
     starts: list[tuple[int, str]] = []
     style = next((p for p in _HEADING_STYLES if p.search(text)), _HEADING_STYLES[0])
+    if style is _MARKDOWN:
+        style = _markdown_items(text)
     for m in style.finditer(text):
-        heading = m.group(0).strip()
+        heading = m.group(0).strip().lstrip("#").strip()
         start = m.start()
         if _SAG_NR.match(heading):
             # Committee minutes put the item's title on the line(s) above "Sag nr. N": the item starts there.
@@ -81,6 +89,14 @@ def find_sections(text: str) -> list[Section]:
         if end > start:
             sections.append(Section(heading, start, end))
     return sections
+
+
+def _markdown_items(text: str) -> re.Pattern[str]:
+    """The Markdown heading level that marks agenda items: the highest level used more than once (a page has one
+    "# Referat …" title, its items under "## …", and their sections under "### …")."""
+    levels = [len(m.group(0)) - len(m.group(0).lstrip("#")) for m in _MARKDOWN.finditer(text)]
+    level = next((n for n in range(1, 7) if levels.count(n) > 1), min(levels))
+    return re.compile(rf"^#{{{level}}}[ \t]+\S.*$", re.MULTILINE)
 
 
 def find_record_sections(record: Document) -> list[Section]:
@@ -119,6 +135,9 @@ class Chunker:
         def line_of(offset: int) -> int:
             return bisect.bisect_right(newlines, offset - 1) + 1
 
+        def page_of(offset: int) -> int:
+            return bisect.bisect_right(doc.pages, offset) if doc.pages else 0
+
         chunks: list[Chunk] = []
         for section in find_record_sections(doc) if doc.record else find_sections(text):
             body = text[section.start : section.end]
@@ -130,8 +149,8 @@ class Chunker:
             else:
                 pieces = [(d.page_content, d.metadata["start_index"]) for d in self._splitter.create_documents([body])]
             for piece, offset in pieces:
-                if not piece.strip():
-                    continue
+                if not any(ch.isalpha() for ch in piece):
+                    continue  # page furniture (numbers, dots) is no passage
                 start = section.start + offset
                 end = start + len(piece)
                 chunks.append(
@@ -146,6 +165,8 @@ class Chunker:
                         line_end=line_of(max(start, end - 1)),
                         heading=section.heading,
                         metadata=doc.metadata,
+                        page_start=page_of(start),
+                        page_end=page_of(max(start, end - 1)),
                     )
                 )
         return chunks

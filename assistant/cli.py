@@ -47,7 +47,7 @@ def index(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders to index (default: seeds/).")] = None,
     index_dir: IndexDir = None,
 ) -> None:
-    """Index documents (.txt, .md, .jsonl) into a FAISS index, with a progress bar."""
+    """Index documents (.txt, .md, .pdf, .docx, .html, .jsonl) into a FAISS index, with a progress bar; re-runs embed only what changed."""
     from tqdm import tqdm
 
     from .chunking import Chunker
@@ -65,7 +65,7 @@ def index(
         bar.update(done - bar.n)
 
     try:
-        report = build_index(paths or [s.seeds_dir], s.index_dir, embedder, Chunker(s.chunk_size, s.chunk_overlap), progress)
+        report = build_index(paths or [s.seeds_dir], s.index_dir, embedder, Chunker(s.chunk_size, s.chunk_overlap), progress, s.max_document_bytes)
     except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
         _fail(exc)
         return

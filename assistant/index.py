@@ -32,7 +32,7 @@ from .records import Chunk, Document, Hit
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 STORE = "chunks.sqlite"
-FORMAT_VERSION = 2  # 2: adds the lexical (FTS5) table
+FORMAT_VERSION = 3  # 2: adds the lexical (FTS5) table; 3: page numbers of chunks
 
 
 class IndexNotUsable(RuntimeError):
@@ -71,10 +71,18 @@ _SCHEMA = """
 CREATE TABLE documents (id TEXT PRIMARY KEY, path TEXT, title TEXT, sha256 TEXT, metadata TEXT, text TEXT);
 CREATE TABLE chunks (
     row INTEGER PRIMARY KEY, id TEXT UNIQUE, doc_id TEXT, text TEXT, start INTEGER, end_ INTEGER,
-    line_start INTEGER, line_end INTEGER, heading TEXT, text_hash TEXT
+    line_start INTEGER, line_end INTEGER, heading TEXT, text_hash TEXT, page_start INTEGER, page_end INTEGER
 );
 CREATE INDEX chunks_hash ON chunks(text_hash);
 """
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _text_hash(text: str) -> str:
@@ -122,9 +130,9 @@ class Index:
         return int(self.vectors.ntotal)
 
     def _chunk(self, row: tuple[Any, ...]) -> Chunk:
-        _, cid, doc_id, text, start, end, line_start, line_end, heading, _ = row
+        _, cid, doc_id, text, start, end, line_start, line_end, heading, _, page_start, page_end = row
         title, meta = self._docs[doc_id]
-        return Chunk(cid, doc_id, title, text, start, end, line_start, line_end, heading, meta)
+        return Chunk(cid, doc_id, title, text, start, end, line_start, line_end, heading, meta, page_start, page_end)
 
     def dense(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Rows and cosine similarities of the ``k`` chunks nearest to a normalised query vector, best first."""
@@ -163,6 +171,15 @@ class Index:
         """The full text of a document, for showing a passage in its place."""
         row = self.db.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()
         return row[0] if row else ""
+
+
+def indexed_sources(index_dir: Path) -> list[Path]:
+    """The files and folders the index in ``index_dir`` was built from (empty when there is none)."""
+    try:
+        manifest = json.loads((index_dir / MANIFEST).read_text("utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return []
+    return [Path(p) for p in manifest.get("sources", [])]
 
 
 def _old_vectors(index_dir: Path, expect: dict[str, Any]) -> tuple[dict[str, int], faiss.Index | None]:
@@ -210,14 +227,16 @@ def build_index(
     embedder: Embedder,
     chunker: Chunker,
     progress: Callable[[int, int], None] | None = None,
+    max_bytes: int | None = None,
 ) -> BuildReport:
     """Index every document under ``paths`` into ``index_dir``, reusing unchanged passages' vectors.
 
     ``progress(done, total)`` is called as passages are embedded. The new index replaces the old one only once
-    it is complete; while one indexer writes, another is refused (IndexLocked).
+    it is complete; while one indexer writes, another is refused (IndexLocked). ``max_bytes`` caps one document
+    file's size (larger ones are reported, not indexed).
     """
     with _lock(index_dir):
-        return _build(paths, index_dir, embedder, chunker, progress)
+        return _build(paths, index_dir, embedder, chunker, progress, max_bytes)
 
 
 def _build(
@@ -226,15 +245,17 @@ def _build(
     embedder: Embedder,
     chunker: Chunker,
     progress: Callable[[int, int], None] | None,
+    max_bytes: int | None = None,
 ) -> BuildReport:
     started = time.perf_counter()
     report = BuildReport()
-    docs, report.problems = load_documents(paths)
+    docs, report.problems = load_documents(paths, max_bytes)
     if not docs:
-        reasons = "; ".join(str(p) for p in report.problems[:3]) or "no .txt, .md or .jsonl files there"
+        reasons = "; ".join(str(p) for p in report.problems[:3]) or "no .txt, .md, .pdf, .docx, .html or .jsonl files there"
         raise NoDocuments(f"no documents to index in {', '.join(map(str, paths))} ({reasons}); the existing index is unchanged")
     expect = expected_manifest(embedder, chunker)
-    files = {d.path: d.sha256 for d in docs}
+    # Whole-file hashes: a JSONL file holds many records, and a change in any of them changes the file's hash.
+    files = {path: _file_hash(Path(path)) for path in dict.fromkeys(d.path for d in docs)}
 
     manifest_path = index_dir / MANIFEST
     if manifest_path.exists():
@@ -281,7 +302,9 @@ def _build(
         matrix[i] = first_vec[hashes[i]]
     report.embedded, report.reused = len(unique), len(chunks) - len(todo)
 
-    _write(index_dir, docs, chunks, hashes, matrix, {**expect, "dimension": dim, "files": files, "documents": len(docs), "chunks": len(chunks)})
+    sources = [str(p.resolve()) for p in paths]
+    manifest = {**expect, "dimension": dim, "sources": sources, "files": files, "documents": len(docs), "chunks": len(chunks)}
+    _write(index_dir, docs, chunks, hashes, matrix, manifest)
     report.documents, report.chunks = len(docs), len(chunks)
     report.seconds = time.perf_counter() - started
     return report
@@ -304,8 +327,11 @@ def _write(index_dir: Path, docs: list[Document], chunks: list[Chunk], hashes: l
         [(d.id, d.path, d.title, d.sha256, json.dumps(d.metadata, ensure_ascii=False), d.text) for d in docs],
     )
     db.executemany(
-        "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(i, c.id, c.doc_id, c.text, c.start, c.end, c.line_start, c.line_end, c.heading, h) for i, (c, h) in enumerate(zip(chunks, hashes))],
+        "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (i, c.id, c.doc_id, c.text, c.start, c.end, c.line_start, c.line_end, c.heading, h, c.page_start, c.page_end)
+            for i, (c, h) in enumerate(zip(chunks, hashes))
+        ],
     )
     db.executescript(lexical.SCHEMA)
     lexical.add(db, ((i, embedding_text(c)) for i, c in enumerate(chunks)))

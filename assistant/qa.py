@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,8 @@ from .chunking import Chunker
 from .citations import check_citations, support_sentences
 from .embedding import Embedder
 from .generation import Generator
-from .index import Index, expected_manifest
+from .index import BuildReport, Index, build_index, expected_manifest, indexed_sources
+from .ingest import Problem, store_upload
 from .language import question_language
 from .prompts import Prompts
 from .records import Answer, Hit
@@ -61,6 +63,30 @@ class Assistant:
             chunker = Chunker(self.settings.chunk_size, self.settings.chunk_overlap)
             self._index = Index.load(self.settings.index_dir, expected_manifest(self.embedder, chunker))
         return self._index
+
+    def add_documents(
+        self, files: Sequence[tuple[Path, str]], progress: Callable[[int, int], None] | None = None
+    ) -> tuple[BuildReport, list[Problem]]:
+        """Store uploaded ``(path, original name)`` files in the data folder and index them with what is indexed
+        already (only new passages are embedded); the new index is searched from the next question on, no restart.
+
+        Returns the build report and the uploads refused before indexing (bad names or kinds).
+        """
+        s = self.settings
+        refused: list[Problem] = []
+        for path, name in files:
+            try:
+                store_upload(path, name, s.data_dir)
+            except (OSError, ValueError) as exc:
+                refused.append(Problem(name, str(exc)))
+        sources = indexed_sources(s.index_dir) or ([s.seeds_dir] if s.seeds_dir.exists() else [])
+        data = s.data_dir.resolve()
+        if data.exists() and not any(p.resolve() == data for p in sources):
+            sources.append(data)
+        chunker = Chunker(s.chunk_size, s.chunk_overlap)
+        report = build_index(sources, s.index_dir, self.embedder, chunker, progress, s.max_document_bytes)
+        self._index = Index.load(s.index_dir, expected_manifest(self.embedder, chunker))
+        return report, refused
 
     def warm_up(self, generation: bool = True) -> None:
         """Load the index and models now rather than on the first question."""

@@ -16,6 +16,7 @@ class Document:
     sha256: str  #: hash of the source bytes, recorded in the manifest
     metadata: dict[str, str] = field(default_factory=dict)  #: municipality, body, date, kind, …
     record: bool = False  #: one agenda item from a structured source (JSONL), rather than a whole document
+    pages: tuple[int, ...] = ()  #: for paged sources (PDF): the offset in ``text`` where each page starts, page 1 first
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,16 @@ class Chunk:
     line_end: int
     heading: str = ""  #: the agenda item the passage belongs to, if detected
     metadata: dict[str, str] = field(default_factory=dict)
+    page_start: int = 0  #: 1-based pages of a paged source (PDF); 0 when the source has no pages
+    page_end: int = 0
 
     @property
     def location(self) -> str:
-        """Human-readable place of the passage: agenda item and lines."""
-        where = f"lines {self.line_start}-{self.line_end}" if self.line_end != self.line_start else f"line {self.line_start}"
+        """Human-readable place of the passage: agenda item, and pages (PDF) or lines."""
+        if self.page_start:
+            where = f"pages {self.page_start}-{self.page_end}" if self.page_end != self.page_start else f"page {self.page_start}"
+        else:
+            where = f"lines {self.line_start}-{self.line_end}" if self.line_end != self.line_start else f"line {self.line_start}"
         return f"{self.heading}, {where}" if self.heading else where
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The repository root when the package is installed in editable mode (``make run`` does so).
@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     # Where things live
     index_dir: Path = Field(PROJECT_ROOT / "index", description="Folder holding the built index (FAISS file, SQLite chunk store, manifest).")
     seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="The bundled default corpus, indexed when no path is given.")
+    data_dir: Path = Field(
+        PROJECT_ROOT / "data",
+        description="Folder where documents added in the browser are stored (names sanitised); uploads are written nowhere else.",
+    )
     models_dir: Path = Field(PROJECT_ROOT / "models", description="Folder where `assistant setup-models` puts the default models (git-ignored).")
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Folder of prompt templates (text files).")
 
@@ -37,6 +41,10 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(16, ge=1, description="Passages embedded per batch when indexing.")
     query_prompt: str = Field("query: ", description="Prefix the embedding model expects before a question.")
     passage_prompt: str = Field("passage: ", description="Prefix the embedding model expects before a passage.")
+
+    max_document_mb: float = Field(
+        20.0, gt=0, description="Largest document file (text, PDF, DOCX, HTML) indexed, in MB; larger ones are reported and skipped. JSONL record files are not capped."
+    )
 
     # Chunking
     chunk_size: int = Field(1200, ge=200, description="Largest chunk in characters; agenda items longer than this are split.")
@@ -98,6 +106,26 @@ class Settings(BaseSettings):
     # Serving
     host: str = Field("127.0.0.1", description="Address the chat binds to. Keep 127.0.0.1 unless others must reach it.")
     port: int = Field(7860, description="Port of the chat.")
+    auth: SecretStr = Field(
+        SecretStr(""),
+        description='Log-in for the chat as "user:password" (several: "u1:p1,u2:p2"); empty means no log-in. Set it before binding beyond 127.0.0.1.',
+    )
+
+    @property
+    def credentials(self) -> list[tuple[str, str]]:
+        """``auth`` as (user, password) pairs; refuses an entry without both parts."""
+        pairs = []
+        for entry in filter(None, (e.strip() for e in self.auth.get_secret_value().split(","))):
+            user, sep, password = entry.partition(":")
+            if not sep or not user or not password:
+                raise ValueError('ASSISTANT_AUTH must be "user:password" (several separated by commas)')
+            pairs.append((user, password))
+        return pairs
+
+    @property
+    def max_document_bytes(self) -> int:
+        """``max_document_mb`` in bytes."""
+        return int(self.max_document_mb * 1_000_000)
 
     @property
     def lexical_weights(self) -> dict[str, float]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from .index import BuildReport
+from .ingest import SUPPORTED, Problem
 from .qa import Assistant
 from .records import Answer, Hit
 from .settings import Settings
@@ -74,6 +77,19 @@ def document_html(document_text: str, hit: Hit) -> str:
     )
 
 
+def upload_report(report: BuildReport, refused: list[Problem]) -> str:
+    """What adding documents did, as Markdown: counts, then every file skipped and why."""
+    done = (
+        f"Index up to date: {report.documents} documents, {report.chunks} passages."
+        if report.up_to_date
+        else f"Indexed {report.documents} documents, {report.chunks} passages ({report.embedded} embedded now) in {report.seconds:.0f} s. "
+        "New documents are searched from the next question on."
+    )
+    skipped = [*refused, *report.problems]
+    lines = [done] + ([f"\n**Skipped {len(skipped)}:**"] + [f"- `{html.escape(p.path)}`: {html.escape(p.reason)}" for p in skipped] if skipped else [])
+    return "\n".join(lines)
+
+
 def build_app(assistant: Assistant) -> gr.Blocks:
     """The chat page for ``assistant``."""
 
@@ -102,6 +118,17 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         hit = next((h for n, h in cited if citation_label(n, h) == label), None)
         return document_html(assistant.index.document_text(hit.chunk.doc_id), hit) if hit else ""
 
+    def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008 - Gradio's idiom
+        if not files:
+            return "Choose one or more files first."
+        try:
+            report, refused = assistant.add_documents(
+                [(Path(f), Path(f).name) for f in files], progress=lambda done, total: progress((done, max(total, 1)), desc="Embedding passages")
+            )
+        except Exception as exc:  # noqa: BLE001 - one line for the user; the previous index stays in use
+            return f"Error: {exc}"
+        return upload_report(report, refused)
+
     with gr.Blocks(title="Municipal documents assistant") as app:
         gr.Markdown("### Ask the municipal documents\nAnswers come only from the indexed documents, with numbered sources.")
         with gr.Row():
@@ -111,11 +138,16 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 gr.Examples(["What was decided about police reporting of violence?", "Hvornår træder den nye MED-aftale i kraft?"], inputs=box)
             with gr.Column(scale=2):
                 sources = gr.HTML(elem_id="sources")
+        with gr.Accordion("Add documents", open=False, elem_id="add-documents"):
+            files = gr.File(label=f"Files ({', '.join(sorted(SUPPORTED))})", file_count="multiple", file_types=sorted(SUPPORTED), elem_id="upload")
+            add = gr.Button("Add to the index", elem_id="add-button")
+            added = gr.Markdown(elem_id="upload-status")
         cited = gr.State([])
         picker = gr.Radio(label="Open a cited passage in its document", elem_id="citation-picker", visible=False)
         document = gr.HTML(elem_id="document")
         # One answer at a time: llama.cpp serves one call at a time; others wait in Gradio's queue.
         box.submit(respond, [box, chat], [chat, box, sources, picker, cited], concurrency_limit=1)
+        add.click(add_files, files, added, concurrency_limit=1, concurrency_id="indexing")
         picker.change(open_source, [picker, cited], document).then(
             None, js="() => document.getElementById('cited-span')?.scrollIntoView({block: 'center'})"
         )
@@ -128,5 +160,13 @@ def serve(settings: Settings, assistant: Assistant | None = None, block: bool = 
     assistant.warm_up()
     app = build_app(assistant)
     app.queue(default_concurrency_limit=1)
-    app.launch(server_name=settings.host, server_port=settings.port, prevent_thread_lock=not block, show_error=False, css=_CSS, footer_links=[])
+    app.launch(
+        server_name=settings.host,
+        server_port=settings.port,
+        prevent_thread_lock=not block,
+        show_error=False,
+        css=_CSS,
+        footer_links=[],
+        auth=settings.credentials or None,
+    )
     return app

@@ -68,3 +68,69 @@ def test_failed_build_leaves_previous_index_usable(tmp_path: Path, tiny_corpus: 
     index = Index.load(index_dir)
     assert len(index) > 0 and index.document_text("a.txt")
     assert np.isfinite(index.vectors.reconstruct(0)).all()
+
+
+def test_deleted_file_leaves_the_index_and_a_changed_jsonl_record_is_seen(tmp_path: Path, tiny_corpus: Path, fake_embedder) -> None:  # noqa: ANN001
+    index_dir = tmp_path / "index"
+    records = tiny_corpus / "items.jsonl"
+    lines = [json.dumps({"_id": str(i), "title": f"Punkt {i}", "text": f"Beslutning nummer {i} blev vedtaget."}) for i in range(3)]
+    records.write_text("\n".join(lines) + "\n", "utf-8")
+    build_index([tiny_corpus], index_dir, fake_embedder, Chunker())
+    # a change in a record that is not the file's last line is still a change of the file
+    lines[1] = json.dumps({"_id": "1", "title": "Punkt 1", "text": "Beslutning nummer 1 blev udsat."})
+    records.write_text("\n".join(lines) + "\n", "utf-8")
+    changed = build_index([tiny_corpus], index_dir, fake_embedder, Chunker())
+    assert not changed.up_to_date and changed.embedded == 1
+    (tiny_corpus / "b.txt").unlink()
+    build_index([tiny_corpus], index_dir, fake_embedder, Chunker())
+    index = Index.load(index_dir)
+    doc_ids = {row[0] for row in index.db.execute("SELECT DISTINCT doc_id FROM chunks")}
+    assert "b.txt" not in doc_ids and "a.txt" in doc_ids
+    assert len(index) == index.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]  # nothing duplicated or orphaned
+    assert "udsat" in index.db.execute("SELECT text FROM chunks WHERE doc_id = 'items.jsonl:1'").fetchone()[0]
+
+
+def _awkward_corpus(folder: Path) -> dict[str, str]:
+    """A folder of files that go wrong in practice; returns, for each file that must be skipped, a word of its reason."""
+    import docx
+    from pypdf import PdfWriter
+
+    folder.mkdir()
+    (folder / "good.txt").write_text("Ad. 1 Budget\nBudgettet for 2026 blev vedtaget.\n", "utf-8")
+    d = docx.Document()
+    d.add_paragraph("Ad. 1 Trivsel\nTrivselsmålingen viste fremgang.")
+    d.save(str(folder / "good.docx"))
+    (folder / "good.html").write_text("<html><body><h1>Referat</h1><p>Skolebussen kører fra august.</p><script>alert(1)</script></body></html>", "utf-8")
+    (folder / "mixed.txt").write_bytes("Ad. 2 Høring\nHøringen er afsluttet.\n".encode("utf-8") + "Særlige bemærkninger fra Ældrerådet.\n".encode("cp1252"))
+    (folder / "..\\..\\odd name.txt").write_text("Ad. 3 Parkering\nParkeringsnormen blev ændret.\n", "utf-8")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "blank.md").write_text("   \n\n", "utf-8")
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 64)
+    with (folder / "big.txt").open("wb") as fh:  # 50 MB of real words: over the per-document cap
+        line = "Ad. 9 Referat\nDette er en meget lang tekst om ingenting.\n".encode()
+        fh.write(line * (50_000_000 // len(line) + 1))
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    with (folder / "scan.pdf").open("wb") as fh:
+        writer.write(fh)
+    (folder / "broken.docx").write_bytes(b"PK\x03\x04 this is not really a zip archive")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n garbage without objects")
+    (folder / "picture.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    return {"empty.txt": "empty", "blank.md": "empty", "binary.txt": "binary", "big.txt": "MB", "scan.pdf": "OCR",
+            "broken.docx": "could not be read", "broken.pdf": "PDF", "picture.png": "unsupported"}
+
+
+def test_awkward_files_are_reported_one_by_one_and_the_good_ones_indexed(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
+    folder = tmp_path / "awkward"
+    skipped = _awkward_corpus(folder)
+    index_dir = tmp_path / "index"
+    report = build_index([folder], index_dir, fake_embedder, Chunker(), max_bytes=20_000_000)
+    reasons = {Path(p.path).name: p.reason for p in report.problems}
+    assert set(reasons) == set(skipped), reasons
+    for name, word in skipped.items():
+        assert word in reasons[name], (name, reasons[name])
+    index = Index.load(index_dir)
+    docs = {row[0]: row[1] for row in index.db.execute("SELECT id, text FROM documents")}
+    assert set(docs) == {"good.txt", "good.docx", "good.html", "mixed.txt", "..\\..\\odd name.txt"}
+    assert "Særlige bemærkninger fra Ældrerådet" in docs["mixed.txt"] and "Høringen" in docs["mixed.txt"]
+    assert "alert" not in docs["good.html"]

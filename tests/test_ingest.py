@@ -5,7 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ingest import decode, load_documents
+from assistant.ingest import decode, load_documents, safe_name, store_upload
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+AARHUS = SHARED / "corpora" / "aarhus-byraad"
+needs_aarhus = pytest.mark.skipif(not AARHUS.is_dir(), reason=f"{AARHUS} is absent (the real Aarhus PDFs and HTML live there)")
 
 
 @pytest.mark.parametrize(
@@ -14,6 +18,10 @@ from assistant.ingest import decode, load_documents
         ("Møde på rådhuset".encode("utf-8"), "Møde på rådhuset"),
         ("Møde på rådhuset".encode("cp1252"), "Møde på rådhuset"),
         ("\ufeffÆble".encode("utf-8"), "Æble"),
+        ("Referat for mødet".encode("utf-16"), "Referat for mødet"),
+        # a cp1252 line pasted into a UTF-8 file: each line keeps its æ/ø/å
+        ("Første linje på dansk\n".encode("utf-8") + "Anden linje: særlig høring\n".encode("cp1252"), "Første linje på dansk\nAnden linje: særlig høring\n"),
+        ("Ærø, Ølstykke og Åbenrå".encode("latin-1"), "Ærø, Ølstykke og Åbenrå"),
     ],
 )
 def test_decode(data: bytes, text: str) -> None:
@@ -71,3 +79,107 @@ def test_real_greve_records_ingest_and_chunk_by_section() -> None:
     headings = [c.heading for c in chunks]
     assert headings[0] == f"{doc.title} › Beslutning" and any(h.endswith("› Indstilling") for h in headings)
     assert all(doc.text[c.start : c.end] == c.text for c in chunks)
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("referat.pdf", "referat.pdf"),
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("..\\..\\Windows\\evil.docx", "evil.docx"),
+        ("/abs/path/Møde 3 (udkast).PDF", "Møde 3 (udkast).pdf"),
+        (".hidden.html", "hidden.html"),
+        ("rm -rf $(x);.txt", "rm -rf _(x).txt"),
+        ("a\x00b\nc.md", "a_b_c.md"),
+    ],
+)
+def test_safe_name(name: str, safe: str) -> None:
+    assert safe_name(name) == safe
+
+
+@pytest.mark.parametrize("name", ["..", "../", "...", "/"])
+def test_safe_name_refuses_names_with_nothing_left(name: str) -> None:
+    with pytest.raises(ValueError, match="rename"):
+        safe_name(name)
+
+
+def test_store_upload_stays_in_the_data_folder(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    src = tmp_path / "upload.txt"
+    src.write_text("Referat", "utf-8")
+    stored = store_upload(src, "../../outside.txt", data)
+    assert stored == data / "outside.txt" and not (tmp_path / "outside.txt").exists()
+    assert store_upload(src, "outside.txt", data) == stored  # same content: stored once
+    other = tmp_path / "other.txt"
+    other.write_text("Andet referat", "utf-8")
+    assert store_upload(other, "outside.txt", data).name == "outside (2).txt"  # nothing overwritten
+    with pytest.raises(ValueError, match="unsupported file type"):
+        store_upload(src, "program.exe", data)
+    assert sorted(p.name for p in data.iterdir()) == ["outside (2).txt", "outside.txt"]
+
+
+@needs_aarhus
+def test_real_pdf_keeps_its_pages() -> None:
+    from assistant.chunking import Chunker
+
+    [doc], problems = load_documents([AARHUS / "byraad_2025-08-27.pdf"])
+    assert not problems
+    assert doc.title == "REFERAT Aarhus Byråd d. 27-08-2025" and len(doc.pages) == 28
+    chunks = Chunker().split(doc)
+    bridge = [c for c in chunks if c.heading.startswith("Punkt 9: Bro mellem Dokk1 og Balticagade")]
+    assert bridge and {c.page_start for c in bridge} == {16}
+    assert bridge[0].location.endswith("page 16")
+    # every chunk's page is the page its text was extracted from
+    for c in chunks:
+        page_text = doc.text[doc.pages[c.page_start - 1] : doc.pages[c.page_start] if c.page_start < len(doc.pages) else None]
+        assert c.text[:40] in page_text
+
+
+@needs_aarhus
+def test_real_pdf_whose_text_layer_misreads_paa_still_reads() -> None:
+    [doc], problems = load_documents([AARHUS / "dagsbil.pdf"])
+    assert not problems and "Sager pa" in doc.text and len(doc.pages) == 4
+
+
+def test_pdf_without_text_layer_is_reported_as_needing_ocr(tmp_path: Path) -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(3):
+        writer.add_blank_page(width=595, height=842)
+    with (tmp_path / "scan.pdf").open("wb") as fh:
+        writer.write(fh)
+    docs, problems = load_documents([tmp_path])
+    assert not docs
+    assert "scan.pdf" in problems[0].path and "no text layer" in problems[0].reason and "OCR" in problems[0].reason
+
+
+def test_docx_paragraphs_headings_and_tables_in_order(tmp_path: Path) -> None:
+    import docx
+
+    d = docx.Document()
+    d.core_properties.title = "Referat LMU 12. marts"
+    d.add_heading("Ad. 1 Godkendelse af dagsorden", level=1)
+    d.add_paragraph("Dagsordenen blev godkendt.")
+    d.add_heading("Ad. 2 Sygefravær", level=1)
+    table = d.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Kvartal", "Fravær"
+    table.cell(1, 0).text, table.cell(1, 1).text = "Q1", "4,2 %"
+    d.add_paragraph("Fraværet er faldet.")
+    d.save(str(tmp_path / "lmu.docx"))
+    [doc], problems = load_documents([tmp_path])
+    assert not problems and doc.title == "Referat LMU 12. marts"
+    assert doc.text.index("Ad. 2 Sygefravær") < doc.text.index("Q1 | 4,2 %") < doc.text.index("Fraværet er faldet.")
+
+
+@needs_aarhus
+def test_real_html_minutes_extract_as_clean_text() -> None:
+    from assistant.chunking import Chunker
+
+    [doc], problems = load_documents([AARHUS / "example_minutes.html"])
+    assert not problems and doc.title == "Teknisk Udvalg - Udvalgsværelse 398"
+    assert "Der er indkommet i alt 1149 høringssvar" in doc.text
+    for furniture in ("Hent som PDF", "Kopier link", "Tip en ven", "Tilbage til forsiden", "window.localizationKeys", "Der opstod en fejl"):
+        assert furniture not in doc.text
+    headings = {c.heading for c in Chunker().split(doc)}
+    assert {"Udviklingsplan Aarhus Ø - endelig vedtagelse", "Måltal for busfremkommelighed, jf. budgetforlig 2023"} <= headings

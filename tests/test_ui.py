@@ -124,3 +124,99 @@ def test_chat_text_flags_unsupported_sentences() -> None:
     answer = Answer("q", "A [1]. B.", [], [], abstained=False, unsupported=["B."])
     assert chat_text("partial", None) == "partial"
     assert chat_text("A [1]. B.", answer).endswith("⚠ Not supported by the documents:\n- B.")
+
+
+AARHUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "aarhus-byraad"
+
+
+@needs_chromium
+@pytest.mark.skipif(not AARHUS.is_dir(), reason=f"{AARHUS} is absent (real documents to upload)")
+def test_uploaded_documents_become_searchable_without_restart(tmp_path: Path, tiny_corpus: Path, real_embedder) -> None:  # noqa: ANN001
+    """Upload a real HTML minutes page and a DOCX in the browser; the next question finds them. Real index and embedder."""
+    import docx
+
+    from assistant.chunking import Chunker
+    from assistant.index import build_index
+
+    settings = Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data", translate_questions=False)
+    build_index([tiny_corpus], settings.index_dir, real_embedder, Chunker(settings.chunk_size, settings.chunk_overlap))
+    d = docx.Document()
+    d.add_paragraph("Ad. 1 Kantine\nKantineordningen fortsætter med økologisk frokost fra 1. marts.")
+    d.save(str(tmp_path / "kantine.docx"))
+    generator = FakeGenerator("Der er kommet 1149 høringssvar [1].")
+    assistant = Assistant(settings, embedder=real_embedder, generator=generator)  # type: ignore[arg-type]
+    with _served(settings, assistant) as url, _page() as page:
+        page.goto(url)
+        page.get_by_text("Add documents").click()
+        page.locator("#upload input[type=file]").set_input_files([str(AARHUS / "example_minutes.html"), str(tmp_path / "kantine.docx")])
+        page.locator("#add-button").click()
+        page.wait_for_function("document.querySelector('#upload-status')?.innerText.includes('Indexed')", timeout=180_000)
+        status = page.locator("#upload-status").inner_text()
+        assert "Indexed 4 documents" in status, status
+        assert sorted(p.name for p in settings.data_dir.iterdir()) == ["example_minutes.html", "kantine.docx"]
+        # the running chat searches the new documents: no restart
+        _ask(page, url, "Hvor mange høringssvar kom der til udviklingsplanen for Aarhus Ø?")
+        page.wait_for_selector("#sources .sources-final", timeout=120_000)
+        assert "example_minutes.html" in page.locator("#sources").inner_text()
+    top = assistant.retrieve("økologisk frokost i kantinen", 1, translate=False)[0]
+    assert top.chunk.doc_id == "kantine.docx"
+
+
+def test_gradio_serves_no_files_outside_its_own(tmp_path: Path, tiny_corpus: Path, fake_embedder) -> None:  # noqa: ANN001
+    """Neither system files nor the data folder can be fetched through Gradio's file routes."""
+    import urllib.error
+    import urllib.request
+
+    from assistant.chunking import Chunker
+    from assistant.index import build_index
+
+    settings = Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data")
+    settings.data_dir.mkdir()
+    (settings.data_dir / "private.txt").write_text("hemmeligt", "utf-8")
+    build_index([tiny_corpus], settings.index_dir, fake_embedder, Chunker())
+    assistant = Assistant(settings, embedder=fake_embedder, generator=FakeGenerator("x"))  # type: ignore[arg-type]
+    with _served(settings, assistant) as url:
+        for target in ("/etc/passwd", str(settings.data_dir / "private.txt"), str(tiny_corpus / "a.txt")):
+            for route in ("gradio_api/file=", "file="):
+                try:
+                    with urllib.request.urlopen(url + route + target, timeout=10) as resp:
+                        body = resp.read().decode("utf-8", "replace")
+                except urllib.error.HTTPError as exc:
+                    assert exc.code in (403, 404), (route, target, exc.code)
+                else:
+                    assert "root:" not in body and "hemmeligt" not in body and "politianmeldes" not in body, (route, target)
+
+
+def test_auth_setting_puts_the_chat_behind_a_log_in(tmp_path: Path, tiny_corpus: Path, fake_embedder) -> None:  # noqa: ANN001
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from assistant.chunking import Chunker
+    from assistant.index import build_index
+
+    settings = Settings(index_dir=tmp_path / "index", auth="mette:hemmelig-kode")
+    build_index([tiny_corpus], settings.index_dir, fake_embedder, Chunker())
+    assistant = Assistant(settings, embedder=fake_embedder, generator=FakeGenerator("x"))  # type: ignore[arg-type]
+    with _served(settings, assistant) as url:
+        with pytest.raises(urllib.error.HTTPError) as denied:
+            urllib.request.urlopen(url + "config", timeout=10)
+        assert denied.value.code == 401
+        form = urllib.parse.urlencode({"username": "mette", "password": "forkert"}).encode()
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(url + "login", data=form, timeout=10)
+        form = urllib.parse.urlencode({"username": "mette", "password": "hemmelig-kode"}).encode()
+        with urllib.request.urlopen(url + "login", data=form, timeout=10) as resp:
+            assert json.loads(resp.read())["success"] is True
+
+
+@pytest.mark.parametrize(("auth", "pairs"), [("", []), ("a:b", [("a", "b")]), ("a:b, c:d:e", [("a", "b"), ("c", "d:e")])])
+def test_auth_setting_parses(auth: str, pairs: list[tuple[str, str]]) -> None:
+    assert Settings(auth=auth).credentials == pairs
+
+
+@pytest.mark.parametrize("auth", ["nopassword", ":x", "user:"])
+def test_bad_auth_setting_is_refused(auth: str) -> None:
+    with pytest.raises(ValueError, match="user:password"):
+        _ = Settings(auth=auth).credentials
