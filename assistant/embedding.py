@@ -30,10 +30,9 @@ class Embedder:
         path = Path(self.model)
         return path.name if path.is_dir() else self.model
 
-    def warm_up(self) -> None:
-        """Load the model (once)."""
-        if self._st is not None:
-            return
+    def check(self) -> bool:
+        """Refuse, naming the fix, a local model folder that is not there (without loading anything); returns whether
+        the model is local (else it is a hub id)."""
         path = Path(self.model)
         looks_local = path.is_absolute() or self.model.startswith(".") or path.exists()
         if looks_local and not (path / "modules.json").exists() and not (path / "config.json").exists():
@@ -41,6 +40,13 @@ class Embedder:
                 f"embedding model not found at {path}; run `assistant setup-models` (or `make run`), "
                 "or set ASSISTANT_EMBEDDING_MODEL to a sentence-transformers folder"
             )
+        return looks_local
+
+    def warm_up(self) -> None:
+        """Load the model (once)."""
+        if self._st is not None:
+            return
+        looks_local = self.check()
         import torch
         from sentence_transformers import SentenceTransformer
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from .prompts import Prompts
 from .records import Answer, Hit
 from .retrieval import Mode, Retriever, best_sentences
 from .settings import Settings
+
 
 @dataclass(frozen=True)
 class Partial:
@@ -60,6 +61,8 @@ class Assistant:
     def index(self) -> Index:
         """The index, loaded on first use and refused if built under other settings."""
         if self._index is None:
+            # A missing model is the thing to fix first: the index check would otherwise ask for a rebuild that fails.
+            getattr(self.embedder, "check", lambda: True)()
             chunker = Chunker(self.settings.chunk_size, self.settings.chunk_overlap)
             self._index = Index.load(self.settings.index_dir, expected_manifest(self.embedder, chunker))
         return self._index

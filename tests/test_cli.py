@@ -54,3 +54,25 @@ def test_example_question_cites_the_72_hour_passage(seeds_index, seeds_settings:
     cited_passages = [p for p in record["passages"] if p["id"] in cited]
     assert any(p["doc"] == "koebenhavn-sof-hovedmed-2015-referat.txt" and "72 timer" in p["text"] for p in cited_passages), record
     assert "72" in record["answer"]
+
+
+def test_errors_a_user_can_act_on_are_one_line_naming_the_fix(tmp_path: Path, tiny_corpus: Path, seeds_settings: Settings, seeds_index, fake_embedder) -> None:  # noqa: ANN001
+    """Missing model file, stale index, index of another embedding model, unreadable input: one line each, with the fix."""
+    from assistant.chunking import Chunker
+    from assistant.index import build_index
+
+    other = tmp_path / "other-model-index"
+    build_index([tiny_corpus], other, fake_embedder, Chunker())
+    seeds = str(seeds_settings.index_dir)
+    cases = [
+        (["ask", "Hvornår skal vold politianmeldes?", "--index-dir", seeds], {"ASSISTANT_LLM_MODEL": str(tmp_path / "missing.gguf")}, "setup-models"),
+        (["ask", "Hvad?", "--index-dir", seeds], {"ASSISTANT_EMBEDDING_MODEL": str(tmp_path / "no-model")}, "ASSISTANT_EMBEDDING_MODEL"),
+        (["ask", "Hvad?", "--index-dir", seeds], {"ASSISTANT_CHUNK_SIZE": "700"}, f"rebuild it with: assistant index --index-dir {seeds}"),
+        (["ask", "Hvad?", "--index-dir", str(other)], {}, "embedding_model='fake-hashing'"),
+        (["index", str(tmp_path / "nowhere"), "--index-dir", str(tmp_path / "i")], {}, "does not exist; check the path"),
+    ]
+    for args, env, fix in cases:
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 1, (args, result.output)
+        lines = [line for line in result.output.splitlines() if line.strip() and not line.startswith("Loading weights")]
+        assert len(lines) == 1 and lines[0].startswith("error: ") and fix in lines[0], (args, result.output)

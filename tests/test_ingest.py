@@ -183,3 +183,15 @@ def test_real_html_minutes_extract_as_clean_text() -> None:
         assert furniture not in doc.text
     headings = {c.heading for c in Chunker().split(doc)}
     assert {"Udviklingsplan Aarhus Ø - endelig vedtagelse", "Måltal for busfremkommelighed, jf. budgetforlig 2023"} <= headings
+
+
+def test_unreadable_folder_is_reported_with_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "a.txt").write_text("Referat", "utf-8")
+    # Tests may run as root, which reads everything: deny access the way the OS would report it.
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != locked)
+    docs, problems = load_documents([locked])
+    assert not docs and problems[0].path == str(locked) and "permission denied" in problems[0].reason
