@@ -69,7 +69,15 @@ def passage_record(hit: Hit) -> dict[str, Any]:
         "title": c.doc_title,
         "text": c.text,
         "score": round(hit.score, 4),
-        "location": {"heading": c.heading, "line_start": c.line_start, "line_end": c.line_end, "start": c.start, "end": c.end, **c.metadata},
+        "location": {
+            "heading": c.heading,
+            "line_start": c.line_start,
+            "line_end": c.line_end,
+            **({"page_start": c.page_start, "page_end": c.page_end} if c.page_start else {}),
+            "start": c.start,
+            "end": c.end,
+            **c.metadata,
+        },
     }
 
 
@@ -181,5 +189,8 @@ def _cited_passages(record: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
 
 def _where(passage: dict[str, Any]) -> str:
     loc = passage["location"]
-    lines = f"lines {loc['line_start']}-{loc['line_end']}"
+    if loc.get("page_start"):
+        lines = f"page {loc['page_start']}" if loc["page_start"] == loc["page_end"] else f"pages {loc['page_start']}-{loc['page_end']}"
+    else:
+        lines = f"lines {loc['line_start']}-{loc['line_end']}"
     return ", ".join(p for p in (loc.get("date", ""), loc.get("heading", ""), lines) if p)

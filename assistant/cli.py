@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .evaluation import GoldQuestion
+    from .qa import Assistant
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ask questions of Danish municipal documents, locally, with cited answers.")
 
@@ -147,13 +151,15 @@ def batch(
 
 @app.command("eval")
 def eval_cmd(
-    gold: Annotated[Path, typer.Argument(help="Gold JSONL: question, answers (verbatim phrases), optional doc and lang.")],
+    gold: Annotated[Path, typer.Argument(help="Gold JSONL: question, answers (verbatim phrases), optional doc, lang, facts, answerable.")],
     mode: Annotated[str, typer.Option("--mode", help="dense, lexical, hybrid, or all (each channel, then fused).")] = "all",
-    show_misses: Annotated[bool, typer.Option("--show-misses", help="List questions with no answer in the top 10.")] = False,
+    show_misses: Annotated[bool, typer.Option("--show-misses", help="List questions with no answer in the top 10 (or, with --answers, wrong answers).")] = False,
     translate: Annotated[bool, typer.Option("--translate", help="Translate English questions into Danish with the answer model first.")] = False,
+    answers: Annotated[bool, typer.Option("--answers", help="Measure answers instead: facts correct, cited passages, abstention, seconds (runs the model).")] = False,
+    save: Annotated[Optional[Path], typer.Option("--save", help="With --answers: write each question's answer record (JSONL) here.")] = None,
     index_dir: IndexDir = None,
 ) -> None:
-    """Measure retrieval: recall@1/5/10 and MRR@10, overall and by question language."""
+    """Measure retrieval (recall@1/5/10, MRR@10) or, with --answers, answers; overall and by question language."""
     from .evaluation import evaluate, read_gold
     from .qa import Assistant
     from .retrieval import MODES
@@ -164,6 +170,9 @@ def eval_cmd(
     try:
         questions = read_gold(gold)
         assistant = Assistant(_settings(index_dir))
+        if answers:
+            _eval_answers(assistant, questions, show_misses, save)
+            return
         for m in modes:
             report = evaluate(assistant.retriever(m, translate), questions)  # type: ignore[arg-type]
             typer.echo(report.table(m) + "\n")
@@ -172,6 +181,29 @@ def eval_cmd(
                     typer.echo(f"  miss {q.id}: {q.question}")
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
+
+
+def _eval_answers(assistant: Assistant, questions: list[GoldQuestion], show_misses: bool, save: Path | None) -> None:
+    from tqdm import tqdm
+
+    from .batch import Question, result_record
+    from .evaluation import evaluate_answers
+
+    todo = sum(1 for q in questions if q.facts or not q.answerable)
+    with tqdm(total=todo, unit="question", file=sys.stderr) as bar:
+        report = evaluate_answers(assistant.ask, questions, progress=lambda: bar.update(1))
+    typer.echo(f"model: {assistant.settings.llm_model_path.name}\n{report.table()}")
+    if show_misses:
+        for q, answer, correct in report.outcomes:
+            wrong = (answer.abstained if q.answerable else not answer.abstained) or (q.answerable and not correct)
+            if wrong:
+                typer.echo(f"  {q.id}: {q.question}\n      -> {' '.join(answer.text.split())}")
+    if save:
+        with save.open("w", encoding="utf-8") as fh:
+            for q, answer, correct in report.outcomes:
+                record = result_record(Question(q.id, q.question), answer.passages, answer)
+                record.update(facts=list(q.facts), answerable=q.answerable, correct=correct, seconds=round(answer.seconds, 2))
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 @app.command()

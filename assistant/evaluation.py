@@ -1,24 +1,29 @@
-"""Retrieval evaluation against a gold file: recall@k and MRR@10, overall and by question language.
+"""Evaluation against a gold file: retrieval (recall@k, MRR@10) and answers (facts, citations, abstention).
 
 A gold file is JSONL, one question a line::
 
-    {"id": "s01", "question": "…", "answers": ["a verbatim phrase from the passage", …], "doc": "optional doc id", "lang": "da"}
+    {"id": "s01", "question": "…", "answers": ["a verbatim phrase from the passage", …], "doc": "optional doc id",
+     "lang": "da", "facts": ["72 timer|72 hours", …]}
+    {"id": "u01", "question": "…", "answerable": false, "lang": "en"}
 
 A retrieved passage answers the question when it contains one of the phrases (case and whitespace ignored) and,
 where ``doc`` is given, belongs to that document. Phrases rather than passage ids keep the gold valid when the
-chunking changes.
+chunking changes. ``facts`` are what a correct answer must say: each fact is one or more alternatives separated by
+"|" (the answer may be Danish or English), matched case-insensitively. Unanswerable questions (``"answerable":
+false``) count only for answers: the assistant should say that the documents do not answer them.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .ingest import jsonl_objects
 from .language import question_language
-from .records import Hit
+from .records import Answer, Hit
 from .retrieval import Retriever
 
 KS = (1, 5, 10)
@@ -37,6 +42,8 @@ class GoldQuestion:
     answers: tuple[str, ...]
     doc: str = ""
     lang: str = ""
+    facts: tuple[str, ...] = ()
+    answerable: bool = True
 
 
 @dataclass
@@ -87,10 +94,17 @@ def read_gold(path: Path) -> list[GoldQuestion]:
     """Parse a gold file; raises GoldFileError naming the line at fault."""
     gold = []
     for lineno, obj in jsonl_objects(path, GoldFileError):
-        answers = obj.get("answers")
-        if not obj.get("question") or not isinstance(answers, list) or not answers:
-            raise GoldFileError(f"{path}:{lineno}: needs \"question\" and a non-empty \"answers\" list of phrases")
-        gold.append(GoldQuestion(str(obj.get("id", lineno)), obj["question"], tuple(answers), obj.get("doc", ""), obj.get("lang", "")))
+        answers, facts = obj.get("answers", []), obj.get("facts", [])
+        answerable = obj.get("answerable", True) is not False
+        if not obj.get("question") or not isinstance(answers, list) or (answerable and not answers):
+            raise GoldFileError(f"{path}:{lineno}: needs \"question\" and a non-empty \"answers\" list of phrases (or \"answerable\": false)")
+        if not isinstance(facts, list) or not all(isinstance(f, str) and f.strip() for f in facts):
+            raise GoldFileError(f"{path}:{lineno}: \"facts\" must be a list of non-empty strings")
+        gold.append(
+            GoldQuestion(
+                str(obj.get("id", lineno)), obj["question"], tuple(answers), obj.get("doc", ""), obj.get("lang", ""), tuple(facts), answerable
+            )
+        )
     if not gold:
         raise GoldFileError(f"{path}: no questions")
     return gold
@@ -111,10 +125,86 @@ def first_relevant_rank(q: GoldQuestion, hits: list[Hit]) -> int | None:
 def evaluate(retriever: Retriever, gold: list[GoldQuestion]) -> EvalReport:
     """Retrieve the top 10 for each gold question and score them."""
     overall, by_language, misses = Scores(), defaultdict(Scores), []
-    for q in gold:
+    for q in (q for q in gold if q.answerable):
         rank = first_relevant_rank(q, retriever.search(q.question, max(KS)))
         overall.add(rank)
         by_language[q.lang or question_language(q.question)].add(rank)
         if rank is None:
             misses.append(q)
     return EvalReport(overall, dict(by_language), misses)
+
+
+def fact_present(fact: str, answer: str) -> bool:
+    """Whether ``answer`` states ``fact`` (any of its "|"-separated alternatives, case and spacing ignored)."""
+    text = _norm(answer)
+    return any(_norm(alt) in text for alt in fact.split("|") if alt.strip())
+
+
+@dataclass
+class AnswerScores:
+    """Answer quality over a group of questions."""
+
+    answerable: int = 0  #: answerable questions with facts
+    correct: int = 0  #: … whose answer states every fact
+    false_abstentions: int = 0  #: answerable questions the assistant declined
+    cited_answer: int = 0  #: answered questions where a cited passage holds a gold answer phrase
+    answered: int = 0
+    unanswerable: int = 0
+    abstained: int = 0  #: unanswerable questions declined, as they should be
+    invalid_citations: int = 0  #: [n] markers that named no passage (removed from the answer)
+    seconds: list[float] = field(default_factory=list)
+
+    def rate(self, part: int, whole: int) -> float:
+        return part / whole if whole else 0.0
+
+
+@dataclass
+class AnswerReport:
+    """Answer scores overall and per language, with each question's outcome."""
+
+    overall: AnswerScores
+    by_language: dict[str, AnswerScores]
+    outcomes: list[tuple[GoldQuestion, Answer, bool]]  #: question, answer, facts correct
+
+    def table(self) -> str:
+        """A plain-text table of the figures."""
+        head = f"{'':<6} {'n':>4} {'facts':>6} {'cited✓':>7} {'false-abst':>10} {'unans':>6} {'abstain':>8} {'invalid[n]':>10} {'s/answer':>9}"
+        rows = [head]
+        for name, s in [("all", self.overall), *sorted(self.by_language.items())]:
+            mean = sum(s.seconds) / len(s.seconds) if s.seconds else 0.0
+            rows.append(
+                f"{name:<6} {s.answerable:>4} {s.rate(s.correct, s.answerable):>6.3f} {s.rate(s.cited_answer, s.answered):>7.3f} "
+                f"{s.rate(s.false_abstentions, s.answerable):>10.3f} {s.unanswerable:>6} {s.rate(s.abstained, s.unanswerable):>8.3f} "
+                f"{s.invalid_citations:>10} {mean:>9.1f}"
+            )
+        return "\n".join(rows)
+
+
+def evaluate_answers(ask: Callable[[str], Answer], gold: list[GoldQuestion], progress: Callable[[], None] | None = None) -> AnswerReport:
+    """Answer each gold question that has facts or is unanswerable, and score the answers."""
+    overall, by_language = AnswerScores(), defaultdict(AnswerScores)
+    outcomes = []
+    for q in gold:
+        if q.answerable and not q.facts:
+            continue
+        answer = ask(q.question)
+        correct = False
+        for s in (overall, by_language[q.lang or question_language(q.question)]):
+            s.seconds.append(answer.seconds)
+            s.invalid_citations += answer.dropped_citations
+            if not q.answerable:
+                s.unanswerable += 1
+                s.abstained += answer.abstained
+                continue
+            s.answerable += 1
+            if answer.abstained:
+                s.false_abstentions += 1
+                continue
+            s.answered += 1
+            correct = all(fact_present(f, answer.text) for f in q.facts)
+            s.correct += correct
+            s.cited_answer += first_relevant_rank(q, [c.hit for c in answer.citations]) is not None
+        outcomes.append((q, answer, correct))
+        if progress:
+            progress()
+    return AnswerReport(overall, dict(by_language), outcomes)

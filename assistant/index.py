@@ -27,7 +27,7 @@ from . import lexical
 from .chunking import Chunker, embedding_text
 from .embedding import Embedder
 from .ingest import Problem, load_documents
-from .records import Chunk, Document, Hit
+from .records import Chunk, Document, Filter, Hit
 
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
@@ -134,16 +134,47 @@ class Index:
         title, meta = self._docs[doc_id]
         return Chunk(cid, doc_id, title, text, start, end, line_start, line_end, heading, meta, page_start, page_end)
 
-    def dense(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Rows and cosine similarities of the ``k`` chunks nearest to a normalised query vector, best first."""
-        if len(self) == 0:
+    def dense(self, vector: np.ndarray, k: int, within: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Rows and cosine similarities of the ``k`` chunks nearest to a normalised query vector, best first;
+        ``within`` (rows) restricts the search."""
+        if len(self) == 0 or (within is not None and len(within) == 0):
             return []
-        scores, rows = self.vectors.search(vector.reshape(1, -1).astype(np.float32), min(k, len(self)))
+        query = vector.reshape(1, -1).astype(np.float32)
+        if within is None:
+            scores, rows = self.vectors.search(query, min(k, len(self)))
+        else:
+            params = faiss.SearchParameters()
+            params.sel = faiss.IDSelectorBatch(within.astype(np.int64))
+            scores, rows = self.vectors.search(query, min(k, len(within)), params=params)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
 
-    def lexical(self, query: str, k: int) -> list[tuple[int, float]]:
-        """Rows and BM25 scores of the ``k`` best chunks by words, best first."""
-        return lexical.search(self.db, query, k)
+    def lexical(self, query: str, k: int, within: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Rows and BM25 scores of the ``k`` best chunks by words, best first; ``within`` (rows) restricts the search."""
+        return lexical.search(self.db, query, k, within=None if within is None else within.tolist())
+
+    def facets(self) -> dict[str, list[str]]:
+        """What retrieval can be narrowed by: source file names, bodies, and the earliest and latest date."""
+        files, bodies, dates = set(), set(), set()
+        for path, meta in self.db.execute("SELECT path, metadata FROM documents"):
+            files.add(Path(path).name)
+            m = json.loads(meta)
+            if m.get("body"):
+                bodies.add(m["body"])
+            if m.get("date"):
+                dates.add(m["date"][:10])
+        return {"files": sorted(files), "bodies": sorted(bodies), "dates": [min(dates), max(dates)] if dates else []}
+
+    def rows_within(self, narrow: Filter) -> np.ndarray | None:
+        """The rows of chunks whose documents pass ``narrow`` (None when it narrows nothing)."""
+        if narrow.empty:
+            return None
+        docs = [
+            doc_id
+            for doc_id, path, meta in self.db.execute("SELECT id, path, metadata FROM documents")
+            if narrow.admits(Path(path).name, (m := json.loads(meta)).get("body", ""), m.get("date", ""))
+        ]
+        rows = self.db.execute("SELECT row FROM chunks WHERE doc_id IN (SELECT value FROM json_each(?))", (json.dumps(docs),))
+        return np.array(sorted(r for (r,) in rows), dtype=np.int64)
 
     def hits(self, rows: list[int], vector: np.ndarray) -> list[Hit]:
         """Hits for chunk ``rows`` in the given order (rank 1 first), scored by cosine similarity to ``vector``."""

@@ -8,6 +8,7 @@ same ("nskr", "drftls", "ftrflnd"). Words split by line-end hyphens are joined f
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -72,12 +73,19 @@ def add(db: sqlite3.Connection, rows: Iterable[tuple[int, str]], ocr_robust: boo
     db.executemany("INSERT INTO lexical(rowid, terms) VALUES (?, ?)", ((row, " ".join(terms(text, ocr_robust))) for row, text in rows))
 
 
-def search(db: sqlite3.Connection, query: str, k: int, ocr_robust: bool = True) -> list[tuple[int, float]]:
-    """Rows and BM25 scores (higher is better) of the ``k`` best chunks for ``query``."""
+def search(db: sqlite3.Connection, query: str, k: int, ocr_robust: bool = True, within: list[int] | None = None) -> list[tuple[int, float]]:
+    """Rows and BM25 scores (higher is better) of the ``k`` best chunks for ``query``; ``within`` restricts the rows."""
     unique = list(dict.fromkeys(terms(query, ocr_robust)))
-    if not unique:
+    if not unique or (within is not None and not within):
         return []
     match = " OR ".join(f'"{t}"' for t in unique)
     # FTS5's bm25() is lower-is-better; negate so that all channels rank higher-is-better.
-    rows = db.execute("SELECT rowid, -bm25(lexical) FROM lexical WHERE lexical MATCH ? ORDER BY bm25(lexical) LIMIT ?", (match, k))
+    if within is None:
+        rows = db.execute("SELECT rowid, -bm25(lexical) FROM lexical WHERE lexical MATCH ? ORDER BY bm25(lexical) LIMIT ?", (match, k))
+    else:
+        rows = db.execute(
+            "SELECT rowid, -bm25(lexical) FROM lexical WHERE lexical MATCH ? AND rowid IN (SELECT value FROM json_each(?)) "
+            "ORDER BY bm25(lexical) LIMIT ?",
+            (match, json.dumps(within), k),
+        )
     return [(int(r), float(s)) for r, s in rows]

@@ -22,7 +22,7 @@ from .index import BuildReport, Index, build_index, expected_manifest, indexed_s
 from .ingest import Problem, store_upload
 from .language import question_language
 from .prompts import Prompts
-from .records import Answer, Hit
+from .records import Answer, Filter, Hit
 from .retrieval import Mode, Retriever, best_sentences
 from .settings import Settings
 
@@ -98,9 +98,10 @@ class Assistant:
         if generation:
             self.generator.warm_up()
 
-    def retrieve(self, question: str, k: int | None = None, translate: bool | None = None) -> list[Hit]:
-        """The passages for a question, best first (``translate=False`` guarantees no model is loaded)."""
-        return self.retriever(self.settings.retrieval_mode, translate).search(question, k)
+    def retrieve(self, question: str, k: int | None = None, translate: bool | None = None, narrow: Filter | None = None) -> list[Hit]:
+        """The passages for a question, best first (``translate=False`` guarantees no model is loaded); ``narrow``
+        limits them to some documents, bodies or dates."""
+        return self.retriever(self.settings.retrieval_mode, translate).search(question, k, narrow)
 
     def retriever(self, mode: Mode, translate: bool | None = None) -> Retriever:
         """A Retriever over this assistant's index in the given mode, with the settings' fusion weights.
@@ -116,12 +117,13 @@ class Assistant:
         text = "".join(self.generator.stream(self.prompts.translation_messages(question))).strip()
         return text.splitlines()[0].strip() if text else question
 
-    def stream(self, question: str, k: int | None = None) -> Iterator[Partial]:
-        """Answer ``question``, yielding the text as it is written; the last Partial carries the Answer."""
+    def stream(self, question: str, k: int | None = None, narrow: Filter | None = None) -> Iterator[Partial]:
+        """Answer ``question``, yielding the text as it is written; the last Partial carries the Answer.
+        ``narrow`` answers from some documents, bodies or dates only."""
         started = time.perf_counter()
         language = question_language(question)
         not_found = self.prompts.not_found[language]
-        hits = self.retrieve(question, k)
+        hits = self.retrieve(question, k, narrow=narrow)
         relevant = [h for h in hits if h.score >= self.settings.min_score]
         if not relevant:
             answer = Answer(question, not_found, [], hits, abstained=True, seconds=time.perf_counter() - started)
@@ -161,10 +163,10 @@ class Assistant:
 
         return similarity
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
+    def ask(self, question: str, k: int | None = None, narrow: Filter | None = None) -> Answer:
         """Answer ``question`` and return the finished Answer."""
         last = None
-        for last in self.stream(question, k):
+        for last in self.stream(question, k, narrow):
             pass
         assert last is not None and last.answer is not None
         return last.answer

@@ -77,3 +77,45 @@ class Answer:
     dropped_citations: int = 0  #: [n] markers removed because they matched no passage
     unsupported: list[str] = field(default_factory=list)  #: sentences no passage supports (shown as such, never as sourced)
     seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What retrieval is narrowed to; an empty field does not narrow. Dates are ISO prefixes ("2024", "2024-06-25");
+    a document dated only by year counts for every day of that year."""
+
+    files: tuple[str, ...] = ()  #: source file names (a JSONL file counts as one)
+    bodies: tuple[str, ...] = ()  #: committees / bodies, as in the documents' metadata
+    date_from: str = ""
+    date_to: str = ""
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing is narrowed."""
+        return not (self.files or self.bodies or self.date_from or self.date_to)
+
+    def admits(self, file: str, body: str, date: str) -> bool:
+        """Whether a document with this file name, body and date passes."""
+        if self.files and file not in self.files:
+            return False
+        if self.bodies and body not in self.bodies:
+            return False
+        if self.date_from or self.date_to:
+            if not date:
+                return False
+            first, last = _date_span(date)
+            if self.date_from and last < _date_span(self.date_from)[0]:
+                return False
+            if self.date_to and first > _date_span(self.date_to)[1]:
+                return False
+        return True
+
+
+def _date_span(date: str) -> tuple[str, str]:
+    """First and last day an ISO date prefix covers: "2024" → 2024-01-01..2024-12-31, "2024-06" → the month."""
+    day = date[:10]
+    if len(day) == 4:
+        return f"{day}-01-01", f"{day}-12-31"
+    if len(day) == 7:
+        return f"{day}-01", f"{day}-31"
+    return day, day

@@ -10,7 +10,7 @@ from .embedding import Embedder
 from .index import Index
 from .language import question_language
 from .prompts import compact
-from .records import Hit
+from .records import Filter, Hit
 
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
@@ -55,28 +55,30 @@ class Retriever:
         # Optional: English question -> Danish, so that the lexical channel can match Danish words.
         self.translate = translate
 
-    def search(self, question: str, k: int | None = None) -> list[Hit]:
-        """The best ``k`` passages for ``question`` (``top_k`` by default), best first, ranks from 1."""
+    def search(self, question: str, k: int | None = None, narrow: Filter | None = None) -> list[Hit]:
+        """The best ``k`` passages for ``question`` (``top_k`` by default), best first, ranks from 1; ``narrow``
+        keeps only passages of the documents it admits."""
         k = k or self.top_k
+        within = self.index.rows_within(narrow) if narrow is not None else None
         vector = self.embedder.embed_queries([question])[0]
         depth = max(self.depth, k)
         if self.mode == "dense":
-            rows = [r for r, _ in self.index.dense(vector, depth)]
+            rows = [r for r, _ in self.index.dense(vector, depth, within)]
         elif self.mode == "lexical":
-            rows = [r for r, _ in self.index.lexical(question, depth)]
+            rows = [r for r, _ in self.index.lexical(question, depth, within)]
         else:
             language = question_language(question)
-            dense = [r for r, _ in self.index.dense(vector, depth)]
+            dense = [r for r, _ in self.index.dense(vector, depth, within)]
             rankings, weights = [dense], [1.0]
             if language == "en" and self.translate is not None:
                 danish = self.translate(question)
-                rankings.append([r for r, _ in self.index.dense(self.embedder.embed_queries([danish])[0], depth)])
-                rankings.append([r for r, _ in self.index.lexical(danish, depth)])
+                rankings.append([r for r, _ in self.index.dense(self.embedder.embed_queries([danish])[0], depth, within)])
+                rankings.append([r for r, _ in self.index.lexical(danish, depth, within)])
                 # The small model's translations are rough: the translated question counts half in both channels.
                 translated = self.lexical_weights.get("translated", 0.5)
                 weights += [translated, translated]
             else:
-                rankings.append([r for r, _ in self.index.lexical(question, depth)])
+                rankings.append([r for r, _ in self.index.lexical(question, depth, within)])
                 weights.append(self.lexical_weights.get(language, 1.0))
             rows = reciprocal_rank_fusion(rankings, self.rrf_k, weights)
         return self.index.hits(self._distinct(rows, k), vector)

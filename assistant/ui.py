@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import gradio as gr
 from .index import BuildReport
 from .ingest import SUPPORTED, Problem
 from .qa import Assistant
-from .records import Answer, Hit
+from .records import Answer, Filter, Hit
 from .settings import Settings
 
 _CSS = """
@@ -90,10 +91,25 @@ def upload_report(report: BuildReport, refused: list[Problem]) -> str:
     return "\n".join(lines)
 
 
+_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+
+
+def make_filter(files: list[str] | None, bodies: list[str] | None, date_from: str, date_to: str) -> Filter | None:
+    """The chosen filters as a Filter (None when nothing is chosen); a malformed date is refused with the format."""
+    date_from, date_to = (date_from or "").strip(), (date_to or "").strip()
+    for d in (date_from, date_to):
+        if d and not _DATE.fullmatch(d):
+            raise ValueError(f"'{d}' is not a date; write it as YYYY, YYYY-MM or YYYY-MM-DD")
+    narrow = Filter(tuple(files or ()), tuple(bodies or ()), date_from, date_to)
+    return None if narrow.empty else narrow
+
+
 def build_app(assistant: Assistant) -> gr.Blocks:
     """The chat page for ``assistant``."""
 
-    def respond(message: str, history: list[dict[str, Any]]) -> Iterator[tuple[list[dict[str, Any]], str, str, Any, list[tuple[int, Hit]]]]:
+    def respond(
+        message: str, history: list[dict[str, Any]], files: list[str] | None, bodies: list[str] | None, date_from: str, date_to: str
+    ) -> Iterator[tuple[list[dict[str, Any]], str, str, Any, list[tuple[int, Hit]]]]:
         message = (message or "").strip()
         if not message:
             yield history, "", gr.skip(), gr.skip(), gr.skip()
@@ -102,7 +118,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         hidden = gr.update(choices=[], value=None, visible=False)
         yield history, "", "", hidden, []
         try:
-            for partial in assistant.stream(message):
+            narrow = make_filter(files, bodies, date_from, date_to)
+            for partial in assistant.stream(message, narrow=narrow):
                 history[-1] = {"role": "assistant", "content": chat_text(partial.text, partial.answer)}
                 if partial.answer is None or not partial.answer.citations:
                     yield history, "", sources_html(partial.passages, partial.answer), hidden, []
@@ -118,16 +135,20 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         hit = next((h for n, h in cited if citation_label(n, h) == label), None)
         return document_html(assistant.index.document_text(hit.chunk.doc_id), hit) if hit else ""
 
-    def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008 - Gradio's idiom
+    def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, Any, Any]:  # noqa: B008 - Gradio's idiom
         if not files:
-            return "Choose one or more files first."
+            return "Choose one or more files first.", gr.skip(), gr.skip()
         try:
             report, refused = assistant.add_documents(
                 [(Path(f), Path(f).name) for f in files], progress=lambda done, total: progress((done, max(total, 1)), desc="Embedding passages")
             )
         except Exception as exc:  # noqa: BLE001 - one line for the user; the previous index stays in use
-            return f"Error: {exc}"
-        return upload_report(report, refused)
+            return f"Error: {exc}", gr.skip(), gr.skip()
+        facets = assistant.index.facets()
+        return upload_report(report, refused), gr.update(choices=facets["files"]), gr.update(choices=facets["bodies"])
+
+    facets = assistant.index.facets()
+    dates = " to ".join(facets["dates"]) if facets["dates"] else "none"
 
     with gr.Blocks(title="Municipal documents assistant") as app:
         gr.Markdown("### Ask the municipal documents\nAnswers come only from the indexed documents, with numbered sources.")
@@ -142,12 +163,19 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             files = gr.File(label=f"Files ({', '.join(sorted(SUPPORTED))})", file_count="multiple", file_types=sorted(SUPPORTED), elem_id="upload")
             add = gr.Button("Add to the index", elem_id="add-button")
             added = gr.Markdown(elem_id="upload-status")
+        with gr.Accordion("Narrow the search", open=False, elem_id="filters"):
+            with gr.Row():
+                file_filter = gr.Dropdown(facets["files"], multiselect=True, label="Documents", elem_id="filter-files")
+                body_filter = gr.Dropdown(facets["bodies"], multiselect=True, label="Committee / body", elem_id="filter-bodies")
+                date_from = gr.Textbox(label="From date", placeholder="YYYY[-MM[-DD]]", elem_id="filter-from")
+                date_to = gr.Textbox(label="To date", placeholder="YYYY[-MM[-DD]]", elem_id="filter-to")
+            gr.Markdown(f"Documents are dated {dates}.")
         cited = gr.State([])
         picker = gr.Radio(label="Open a cited passage in its document", elem_id="citation-picker", visible=False)
         document = gr.HTML(elem_id="document")
         # One answer at a time: llama.cpp serves one call at a time; others wait in Gradio's queue.
-        box.submit(respond, [box, chat], [chat, box, sources, picker, cited], concurrency_limit=1)
-        add.click(add_files, files, added, concurrency_limit=1, concurrency_id="indexing")
+        box.submit(respond, [box, chat, file_filter, body_filter, date_from, date_to], [chat, box, sources, picker, cited], concurrency_limit=1)
+        add.click(add_files, files, [added, file_filter, body_filter], concurrency_limit=1, concurrency_id="indexing")
         picker.change(open_source, [picker, cited], document).then(
             None, js="() => document.getElementById('cited-span')?.scrollIntoView({block: 'center'})"
         )

@@ -124,3 +124,17 @@ def test_unknown_output_format_is_refused(tmp_path: Path, tiny_corpus: Path) -> 
     assistant, _ = _assistant(tmp_path, tiny_corpus, "x")
     with pytest.raises(QuestionFileError, match="use .jsonl, .csv, .md"):
         list(run_batch(assistant, _questions(tmp_path, "q\n"), tmp_path / "out.xlsx"))
+
+
+@pytest.mark.parametrize(
+    ("location", "where"),
+    [
+        ({"line_start": 3, "line_end": 9, "heading": "Ad. 2 Vold", "date": "2015"}, "2015, Ad. 2 Vold, lines 3-9"),
+        ({"line_start": 40, "line_end": 44, "page_start": 16, "page_end": 16, "heading": "Punkt 9: Bro"}, "Punkt 9: Bro, page 16"),
+        ({"line_start": 40, "line_end": 90, "page_start": 4, "page_end": 5}, "pages 4-5"),
+    ],
+)
+def test_markdown_report_names_pages_or_lines(location: dict, where: str) -> None:  # type: ignore[type-arg]
+    from assistant.batch import _where
+
+    assert _where({"location": location}) == where

@@ -48,3 +48,40 @@ def test_hybrid_meets_the_seed_targets(seeds_index: Index, real_embedder) -> Non
     hybrid = evaluate(Retriever(seeds_index, real_embedder, mode="hybrid"), gold)
     assert hybrid.overall.recall(5) >= 0.93 and hybrid.by_language["da"].recall(5) == 1.0
     assert hybrid.overall.mrr > dense.overall.mrr
+
+
+@pytest.mark.parametrize(
+    ("narrow", "file", "body", "date", "admitted"),
+    [
+        ({}, "a.txt", "", "", True),
+        ({"files": ("a.txt",)}, "b.txt", "", "", False),
+        ({"bodies": ("HovedMED",)}, "a.txt", "HovedMED", "2015", True),
+        ({"date_from": "2015-03-01"}, "a.txt", "", "2015", True),  # a year-dated document covers the whole year
+        ({"date_from": "2016"}, "a.txt", "", "2015", False),
+        ({"date_to": "2024-06-30"}, "a.txt", "", "2024-06-25", True),
+        ({"date_to": "2024-06-30"}, "a.txt", "", "2024-07-01", False),
+        ({"date_from": "2023-11", "date_to": "2023-11"}, "g.jsonl", "", "2023-11-16T16:15:00+01:00", True),
+        ({"date_from": "2020"}, "a.txt", "", "", False),  # undated documents fall outside any date range
+    ],
+)
+def test_filter_admits(narrow: dict, file: str, body: str, date: str, admitted: bool) -> None:  # type: ignore[type-arg]
+    from assistant.records import Filter
+
+    assert Filter(**narrow).admits(file, body, date) is admitted
+
+
+def test_filters_narrow_both_channels(seeds_index: Index, real_embedder) -> None:  # noqa: ANN001
+    from assistant.records import Filter
+
+    question = "Hvornår skal vold og trusler anmeldes til politiet?"
+    for mode in ("dense", "lexical", "hybrid"):
+        retriever = Retriever(seeds_index, real_embedder, top_k=5, mode=mode)  # type: ignore[arg-type]
+        assert retriever.search(question)[0].chunk.doc_id == "koebenhavn-sof-hovedmed-2015-referat.txt"
+        # (no 2025 passage shares a word with the question, so the lexical channel alone rightly finds none there)
+        only_2025 = retriever.search(question, narrow=Filter(date_from="2025"))
+        assert (mode == "lexical" or only_2025) and {h.chunk.metadata["date"][:4] for h in only_2025} <= {"2025"}
+        randers = retriever.search(question, narrow=Filter(files=("randers-lom-psykiatri-2024-06-25-referat.txt",)))
+        assert randers and {h.chunk.doc_id for h in randers} == {"randers-lom-psykiatri-2024-06-25-referat.txt"}
+        assert retriever.search(question, narrow=Filter(bodies=("No such committee",))) == []
+    facets = seeds_index.facets()
+    assert "Beskæftigelsesudvalget" in facets["bodies"] and facets["dates"] == ["2015", "2025-10-07"]

@@ -220,3 +220,48 @@ def test_auth_setting_parses(auth: str, pairs: list[tuple[str, str]]) -> None:
 def test_bad_auth_setting_is_refused(auth: str) -> None:
     with pytest.raises(ValueError, match="user:password"):
         _ = Settings(auth=auth).credentials
+
+
+@pytest.mark.parametrize(
+    ("files", "bodies", "date_from", "date_to", "expected"),
+    [
+        (None, None, "", "", None),
+        (["a.txt"], [], " ", "", "files=('a.txt',)"),
+        ([], ["Økonomiudvalget"], "2023", "2023-06-30", "bodies=('Økonomiudvalget',), date_from='2023', date_to='2023-06-30'"),
+    ],
+)
+def test_make_filter(files: list[str] | None, bodies: list[str] | None, date_from: str, date_to: str, expected: str | None) -> None:
+    from assistant.ui import make_filter
+
+    narrow = make_filter(files, bodies, date_from, date_to)
+    assert (narrow is None) if expected is None else (narrow is not None and expected in repr(narrow))
+
+
+@pytest.mark.parametrize("bad", ["23-11-2023", "2023/11", "last year"])
+def test_make_filter_refuses_bad_dates(bad: str) -> None:
+    from assistant.ui import make_filter
+
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        make_filter(None, None, bad, "")
+
+
+@needs_chromium
+def test_date_filter_in_the_page_narrows_the_sources(seeds_index, seeds_settings: Settings, real_embedder) -> None:  # noqa: ANN001
+    generator = FakeGenerator("Se kilden [1].")
+    settings = seeds_settings.model_copy(update={"translate_questions": False})
+    assistant = Assistant(settings, embedder=real_embedder, generator=generator, index=seeds_index)  # type: ignore[arg-type]
+    with _served(settings, assistant) as url, _page() as page:
+        page.goto(url)
+        page.get_by_text("Narrow the search").click()
+        page.locator("#filter-from textarea, #filter-from input").first.fill("2025")
+        _ask_here(page, "Hvornår skal vold og trusler anmeldes til politiet?")
+        page.wait_for_selector("#sources .sources-final", timeout=120_000)
+        shown = page.locator("#sources").inner_text()
+        assert "koebenhavn-sof-hovedmed-2015-referat.txt" not in shown
+        assert "2025" in shown
+
+
+def _ask_here(page: Any, question: str) -> None:
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
