@@ -85,6 +85,36 @@ class Supported:
     text: str
     citations: list[Citation]
     unsupported: list[str]
+    unverified: int = 0  #: markers the model wrote whose passage does not support the sentence (removed)
+
+
+_DIGITS = re.compile(r"\d+")
+_WORDS = re.compile(r"[^\W_]+")
+# Words that carry no claim of their own, in the two languages answers are written in.
+_FILLER = frozenset(
+    "the a an is are was were be been will would shall should can could has have had of in on at for to from by with as "
+    "and or not no that this these those it its there their they which who whom what when where why how do does did "
+    "about into than then also only new name named og i at det en den til er som på de med af for ikke der var har om "
+    "vi blev kan skal vil være bliver hvad hvem hvornår hvor hvordan hvilke hvilken et fra efter under over ved nye ny"
+    .split()
+)
+
+
+def _digits(text: str) -> set[str]:
+    """The digit runs of a text ("1. januar 2016" → {"1", "2016"}; "14,8" → {"14", "8"})."""
+    return set(_DIGITS.findall(text))
+
+
+def _passage_numbers(hit: Hit) -> set[str]:
+    c = hit.chunk
+    return _digits(" ".join((c.text, c.doc_title, c.heading, c.metadata.get("date", ""))))
+
+
+def makes_a_claim(sentence: str, question: str) -> bool:
+    """Whether a sentence says something the question did not: a word or number beyond the question's own words.
+    "The company that won the tender is [1]." only restates the question."""
+    asked = {w.lower() for w in _WORDS.findall(question)}
+    return any(w.lower() not in asked and w.lower() not in _FILLER for w in _WORDS.findall(_MARKER.sub("", sentence)))
 
 
 def support_sentences(
@@ -92,26 +122,56 @@ def support_sentences(
     passages: list[Hit],
     similarity: Callable[[list[str]], np.ndarray],
     threshold: float,
+    verify_threshold: float = 0.0,
+    question: str = "",
 ) -> Supported:
-    """Give each sentence without a marker the passage most similar to it, when similar enough, marked as attached;
-    otherwise list it as unsupported. ``similarity(sentences)`` returns a sentences × passages matrix of cosines."""
-    sentences = split_sentences(checked.text)
-    bare = [i for i, s in enumerate(sentences) if not _MARKER.search(s)]
-    citations = list(checked.citations)
+    """Check every sentence of an answer against the passages.
+
+    A marker the model wrote stays only if its passage supports the sentence: cosine similarity at least
+    ``verify_threshold`` and every number of the sentence found in the passage (small models cite [1] and then
+    write a figure or a fact from nowhere). A sentence left without a marker gets the most similar passage that
+    holds its numbers, when at least ``threshold`` similar, marked as attached; otherwise it is listed as
+    unsupported and shown without any marker. A sentence that only restates ``question`` makes no claim and is
+    flagged too. ``similarity(sentences)`` returns a sentences × passages matrix.
+    """
+    sentences: list[str] = []
+    for sentence in split_sentences(checked.text):
+        if sentences and not _MARKER.sub("", sentence).strip():
+            sentences[-1] += " " + sentence  # markers standing alone belong to the sentence before them
+        else:
+            sentences.append(sentence)
+    if not sentences:
+        return Supported(checked.text, [], [])
+    plain = [re.sub(r"\s+([.,;:!?])", r"\1", _MARKER.sub("", s)).strip() for s in sentences]
+    sims = similarity(plain) if passages else np.zeros((len(sentences), 0))
+    numbers = [_passage_numbers(h) for h in passages]
+    out: list[str] = []
+    order: list[int] = []  #: passages cited in the final text, in order of first mention
+    verified: set[int] = set()  #: … of which the model's own marker was confirmed
     unsupported: list[str] = []
-    if bare and passages:
-        sims = similarity([_MARKER.sub("", sentences[i]).strip() for i in bare])
-        cited = {c.n for c in citations}
-        for row, i in enumerate(bare):
-            best = int(np.argmax(sims[row]))
-            if sims[row, best] >= threshold:
-                n = best + 1
-                sentences[i] = f"{sentences[i]} [{n}]"
-                if n not in cited:
-                    citations.append(Citation(n, passages[best], attached=True))
-                    cited.add(n)
-            else:
-                unsupported.append(sentences[i])
-    elif bare:
-        unsupported = [sentences[i] for i in bare]
-    return Supported(" ".join(sentences), citations, unsupported)
+    unverified = 0
+    for i, sentence in enumerate(sentences):
+        needed = _digits(plain[i])
+        written = list(dict.fromkeys(n for n in _cited_in(sentence) if 0 < n <= len(passages)))
+        claims = makes_a_claim(plain[i], question) if question else bool(plain[i])
+        kept = [n for n in written if claims and needed <= numbers[n - 1] and sims[i, n - 1] >= verify_threshold]
+        unverified += len(written) - len(kept)
+        verified.update(kept)
+        if not kept and claims:
+            holding = [n for n in range(1, len(passages) + 1) if needed <= numbers[n - 1]]
+            best = max(holding, key=lambda n: sims[i, n - 1], default=None)
+            if best is not None and sims[i, best - 1] >= threshold:
+                kept = [best]
+        if not kept:
+            unsupported.append(plain[i])
+            out.append(plain[i])
+            continue
+        out.append(sentence if kept == written else plain[i].rstrip() + " " + "".join(f"[{n}]" for n in kept))
+        order.extend(n for n in kept if n not in order)
+    citations = [Citation(n, passages[n - 1], attached=n not in verified) for n in order]
+    return Supported(" ".join(out), citations, unsupported, unverified)
+
+
+def _cited_in(sentence: str) -> list[int]:
+    """The passage numbers a sentence's markers name, in order."""
+    return [n for g in _MARKER.findall(sentence) for n in _numbers(g)]

@@ -138,7 +138,13 @@ class Assistant:
         checked = check_citations(text, relevant)
         words = re.sub(r"\[\d+\]", "", checked.text).strip()
         abstained = not words or _says_not_found(words, self.prompts.not_found.values())
-        supported = None if abstained else support_sentences(checked, relevant, self._similarity(relevant), self.settings.attach_threshold)
+        supported = (
+            None
+            if abstained
+            else support_sentences(
+                checked, relevant, self._similarity(relevant), self.settings.attach_threshold, self.settings.verify_threshold, question
+            )
+        )
         if supported is not None and not supported.citations:
             # Not one sentence has a source, cited or attachable: nothing here may be shown as an answer.
             supported, abstained = None, True
@@ -150,6 +156,7 @@ class Assistant:
             abstained=abstained,
             dropped_citations=checked.dropped,
             unsupported=[] if supported is None else supported.unsupported,
+            unverified_citations=0 if supported is None else supported.unverified,
             seconds=time.perf_counter() - started,
         )
         yield Partial(answer.text, relevant, answer)

@@ -76,6 +76,7 @@ class Answer:
     abstained: bool
     dropped_citations: int = 0  #: [n] markers removed because they matched no passage
     unsupported: list[str] = field(default_factory=list)  #: sentences no passage supports (shown as such, never as sourced)
+    unverified_citations: int = 0  #: [n] markers removed because passage n did not support their sentence
     seconds: float = 0.0
 
 

@@ -50,21 +50,80 @@ def test_split_sentences(text: str, sentences: list[str]) -> None:
     assert split_sentences(text) == sentences
 
 
+def _passages(*texts: str) -> list[Hit]:
+    return [Hit(Chunk(f"c{i}", "d", "D", t, 0, 1, 1, 1), 0.9, i) for i, t in enumerate(texts, 1)]
+
+
 def test_uncited_sentences_get_the_best_passage_or_are_flagged() -> None:
     import numpy as np
 
     from assistant.citations import support_sentences
 
-    hits = _hits(3)
+    hits = _passages("Anmeldelse inden 72 timer.", "Retningslinjerne skærpes.", "Budget.")
     checked = check_citations("Fristen er 72 timer [1]. Retningslinjerne skærpes. Paris er hovedstad.", hits)
     asked: list[list[str]] = []
 
     def similarity(sentences: list[str]) -> np.ndarray:
         asked.append(sentences)
-        return np.array([[0.70, 0.91, 0.60], [0.50, 0.55, 0.52]])
+        return np.array([[0.90, 0.70, 0.60], [0.70, 0.91, 0.60], [0.50, 0.55, 0.52]])
 
-    result = support_sentences(checked, hits, similarity, threshold=0.8)
-    assert asked == [["Retningslinjerne skærpes.", "Paris er hovedstad."]]
+    result = support_sentences(checked, hits, similarity, threshold=0.8, verify_threshold=0.78)
+    assert asked == [["Fristen er 72 timer.", "Retningslinjerne skærpes.", "Paris er hovedstad."]]
     assert result.text == "Fristen er 72 timer [1]. Retningslinjerne skærpes. [2] Paris er hovedstad."
     assert [(c.n, c.attached) for c in result.citations] == [(1, False), (2, True)]
-    assert result.unsupported == ["Paris er hovedstad."]
+    assert result.unsupported == ["Paris er hovedstad."] and result.unverified == 0
+
+
+@pytest.mark.parametrize(
+    ("answer", "sims", "text", "cited", "unsupported", "unverified"),
+    [
+        # the model's marker is confirmed: similar enough, and the passage holds the sentence's numbers
+        ("Inden 72 timer [1].", [[0.85, 0.70]], "Inden 72 timer [1].", [(1, False)], [], 0),
+        # a figure the cited passage does not hold: the marker goes, the passage that holds it is attached
+        ("Der er 58 mio. i underskud [1].", [[0.85, 0.83]], "Der er 58 mio. i underskud. [2]", [(2, True)], [], 1),
+        # cited, but about something else (low similarity) and nothing else fits: flagged, shown without a marker
+        ("The capital of France is Paris [1].", [[0.74, 0.70]], "The capital of France is Paris.", [], ["The capital of France is Paris."], 1),
+        # two markers, one holds
+        ("Inden 72 timer [1][2].", [[0.85, 0.80]], "Inden 72 timer. [1]", [(1, False)], [], 1),
+    ],
+)
+def test_cited_sentences_are_verified_against_their_passage(
+    answer: str, sims: list[list[float]], text: str, cited: list[tuple[int, bool]], unsupported: list[str], unverified: int
+) -> None:
+    import numpy as np
+
+    from assistant.citations import support_sentences
+
+    hits = _passages("Politianmeldelse inden 72 timer.", "Underskuddet er 58 mio. kr.")
+    result = support_sentences(check_citations(answer, hits), hits, lambda s: np.array(sims), threshold=0.8, verify_threshold=0.78)
+    assert result.text == text
+    assert [(c.n, c.attached) for c in result.citations] == cited
+    assert result.unsupported == unsupported and result.unverified == unverified
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "claims"),
+    [
+        ("The company that won the tender for school meals in Roskilde is [1].", "Which company won the tender for school meals in Roskilde?", False),
+        ("Det koster et månedskort til bussen i Odense [1].", "Hvad koster et månedskort til bussen i Odense?", False),
+        ("21 members.", "How many members did the task committee have?", True),
+        ("Katrine Nissen.", "Who is the new acting head of the centre?", True),
+        ("Inden 72 timer [1].", "Hvornår skal vold anmeldes til politiet?", True),
+    ],
+)
+def test_makes_a_claim(sentence: str, question: str, claims: bool) -> None:
+    from assistant.citations import makes_a_claim
+
+    assert makes_a_claim(sentence, question) is claims
+
+
+def test_a_restated_question_is_no_answer() -> None:
+    import numpy as np
+
+    from assistant.citations import support_sentences
+
+    hits = _passages("Udbuddet af skolemad.", "Andet.")
+    question = "Which company won the tender for school meals in Roskilde?"
+    checked = check_citations("The company that won the tender for school meals in Roskilde is [1].", hits)
+    result = support_sentences(checked, hits, lambda s: np.array([[0.9, 0.7]]), 0.8, 0.8, question)
+    assert result.citations == [] and result.unsupported == ["The company that won the tender for school meals in Roskilde is."]

@@ -48,7 +48,7 @@ def test_eight_simultaneous_users_each_get_their_own_answer(seeds_index, seeds_s
     with _served(settings, assistant) as url:
 
         def ask(question: str) -> str:
-            result = Client(url, verbose=False).predict(question, [], api_name="/respond")
+            result = Client(url, verbose=False).predict(question, [], [], [], "", "", api_name="/respond")
             history = result[0]
             content = history[-1]["content"]
             return content if isinstance(content, str) else " ".join(part.get("text", "") for part in content)

@@ -1,0 +1,92 @@
+"""Time to first token and to a full cited answer, with the default model, on the built index.
+
+    python bench/answer_latency.py                       # the example question, 3 rounds
+    python bench/answer_latency.py --question "Hvornår træder den nye MED-aftale i kraft?" --rounds 2
+
+Each round asks the question once; round 1 pays the prompt in full, later rounds show what llama.cpp's reuse of
+the unchanged prompt prefix saves. Model loading is timed apart. Also prints the prompt's size in tokens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _common import save  # noqa: E402
+
+from assistant.language import question_language  # noqa: E402
+from assistant.qa import Assistant  # noqa: E402
+from assistant.retrieval import best_sentences  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+
+EXAMPLE = "What was decided about police reporting of violence?"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--question", default=EXAMPLE)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--index-dir", type=Path)
+    args = parser.parse_args()
+    settings = Settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
+    assistant = Assistant(settings)
+    start = time.perf_counter()
+    assistant.warm_up()
+    load_s = time.perf_counter() - start
+
+    rounds = []
+    for _ in range(args.rounds):
+        start = time.perf_counter()
+        first = None
+        final = None
+        for partial in assistant.stream(args.question):
+            now = time.perf_counter() - start
+            if first is None and partial.text and partial.answer is None:
+                first = now
+            final = partial.answer
+        total = time.perf_counter() - start
+        assert final is not None
+        rounds.append(
+            {
+                "first_token_s": round(first if first is not None else total, 2),
+                "full_answer_s": round(total, 2),
+                "abstained": final.abstained,
+                "cited": [c.hit.chunk.doc_id + " " + c.hit.chunk.location for c in final.citations],
+                "answer": final.text,
+            }
+        )
+        print(f"round {len(rounds)}: first token {rounds[-1]['first_token_s']} s, full answer {total:.1f} s: {final.text[:100]!r}")
+
+    start = time.perf_counter()
+    assistant.retrieve(args.question)
+    retrieval_s = time.perf_counter() - start  # for an English question this includes its translation by the model
+    texts = best_sentences(args.question, final.passages, assistant.embedder, settings.context_sentences)
+    language = question_language(args.question)
+    messages = assistant.prompts.messages(args.question, final.passages, language, settings.passage_chars, texts) if final.passages else []
+    llm = assistant.generator._llm  # noqa: SLF001 - the benchmark looks inside on purpose
+    # The chat template adds a few tokens a message; the contents are nearly all of the prompt.
+    prompt_tokens = sum(len(llm.tokenize(m["content"].encode(), add_bos=False)) + 5 for m in messages) if llm is not None else 0
+    result = {
+        "question": args.question,
+        "model": settings.llm_model_path.name,
+        "settings": {"llm_threads": settings.llm_threads, "top_k": settings.top_k, "context_sentences": settings.context_sentences,
+                     "translate_questions": settings.translate_questions},
+        "model_load_s": round(load_s, 2),
+        "retrieval_s": round(retrieval_s, 2),
+        "approx_prompt_tokens": prompt_tokens,
+        "rounds": rounds,
+        "first_token_s_median": statistics.median(r["first_token_s"] for r in rounds),
+        "full_answer_s_median": statistics.median(r["full_answer_s"] for r in rounds),
+        "targets": {"first_token_s": 6, "full_answer_s": 20},
+    }
+    print(f"model load {load_s:.1f} s; retrieval {retrieval_s:.2f} s; ≈{prompt_tokens} prompt tokens; median first token {result['first_token_s_median']} s, full answer {result['full_answer_s_median']} s")
+    print(f"wrote {save('answer_latency', result)}")
+
+
+if __name__ == "__main__":
+    main()
