@@ -83,8 +83,15 @@ class Prompts:
         text = text.replace("</passage", "</ passage").replace("<passage", "< passage")
         return self.templates["passage.txt"].format(n=n, source=source, text=text)
 
+    def system_message(self, language: str) -> dict[str, str]:
+        """The answer prompt's fixed part for questions in ``language``."""
+        return {"role": "system", "content": self.templates["answer_system.txt"].format(not_found=self.not_found[language])}
+
     def translation_messages(self, question: str) -> list[dict[str, str]]:
-        """Chat messages asking the model to put an English question into Danish (for the lexical channel)."""
+        """Chat messages asking the model to put an English question into Danish (for the lexical channel).
+
+        (Opening them with the answer's system message would let llama.cpp reuse that prefix for the answer, but
+        it made the translations worse: seeds English recall@5 0.952 → 0.905.)"""
         return [{"role": "user", "content": self.templates["translate_question.txt"].format(question=question.strip())}]
 
     def messages(self, question: str, hits: list[Hit], language: str, max_chars: int, texts: list[str] | None = None) -> list[dict[str, str]]:
@@ -94,7 +101,7 @@ class Prompts:
         shown = texts or [None] * len(hits)
         passages = "\n\n".join(self.passage_block(i, h, max_chars, t) for i, (h, t) in enumerate(zip(hits, shown), 1))
         return [
-            {"role": "system", "content": self.templates["answer_system.txt"].format(not_found=not_found)},
+            self.system_message(language),
             {
                 "role": "user",
                 "content": self.templates["answer_user.txt"].format(

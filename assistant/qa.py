@@ -115,7 +115,8 @@ class Assistant:
     def translate(self, question: str) -> str:
         """The question in Danish, written by the answer model (one short generation)."""
         text = "".join(self.generator.stream(self.prompts.translation_messages(question))).strip()
-        return text.splitlines()[0].strip() if text else question
+        first = text.splitlines()[0].strip() if text else ""
+        return question if not first or _says_not_found(first, self.prompts.not_found.values()) else first
 
     def stream(self, question: str, k: int | None = None, narrow: Filter | None = None) -> Iterator[Partial]:
         """Answer ``question``, yielding the text as it is written; the last Partial carries the Answer.

@@ -42,9 +42,12 @@ def test_eight_simultaneous_users_each_get_their_own_answer(seeds_index, seeds_s
     from gradio_client import Client
 
     generator = EchoGenerator()
-    settings = seeds_settings.model_copy(update={"translate_questions": False, "min_score": 0.0})
+    # The echo makes no claim the passage supports: the sentence check is off here, concurrency is what is tested.
+    settings = seeds_settings.model_copy(update={"translate_questions": False, "min_score": 0.0, "verify_threshold": 0.0})
     assistant = Assistant(settings, embedder=real_embedder, generator=generator, index=seeds_index)  # type: ignore[arg-type]
-    questions = [f"Bruger {i} spørger hvornår vold skal anmeldes til politiet" for i in range(8)]
+    # Names, not numbers: a number in an answer must occur in its passage, and these echoes are no real answers.
+    names = ["Anna", "Bo", "Carl", "Dorte", "Emil", "Freja", "Gustav", "Hanne"]
+    questions = [f"Bruger {name} spørger hvornår vold skal anmeldes til politiet" for name in names]
     with _served(settings, assistant) as url:
 
         def ask(question: str) -> str:
@@ -55,7 +58,7 @@ def test_eight_simultaneous_users_each_get_their_own_answer(seeds_index, seeds_s
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             answers = list(pool.map(ask, questions))
-    for i, answer in enumerate(answers):
-        assert answer.startswith(f"Svar på: Bruger {i} spørger"), answer
-        assert re.findall(r"Bruger (\d)", answer) == [str(i)]  # nobody got another user's answer
+    for name, answer in zip(names, answers):
+        assert answer.startswith(f"Svar på: Bruger {name} spørger"), answer
+        assert re.findall(r"Bruger (\w+)", answer) == [name]  # nobody got another user's answer
     assert generator.most_inside == 1
