@@ -26,7 +26,7 @@ import numpy as np
 from . import lexical
 from .chunking import Chunker, embedding_text
 from .embedding import Embedder
-from .ingest import Problem, load_documents
+from .ingest import Problem, load_documents, sha256_of
 from .records import Chunk, Document, Filter, Hit
 
 MANIFEST = "manifest.json"
@@ -75,14 +75,6 @@ CREATE TABLE chunks (
 );
 CREATE INDEX chunks_hash ON chunks(text_hash);
 """
-
-
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _text_hash(text: str) -> str:
@@ -286,7 +278,7 @@ def _build(
         raise NoDocuments(f"no documents to index in {', '.join(map(str, paths))} ({reasons}); the existing index is unchanged")
     expect = expected_manifest(embedder, chunker)
     # Whole-file hashes: a JSONL file holds many records, and a change in any of them changes the file's hash.
-    files = {path: _file_hash(Path(path)) for path in dict.fromkeys(d.path for d in docs)}
+    files = {path: sha256_of(Path(path)) for path in dict.fromkeys(d.path for d in docs)}
 
     manifest_path = index_dir / MANIFEST
     if manifest_path.exists():

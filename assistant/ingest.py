@@ -59,6 +59,15 @@ class Extracted:
     pages: tuple[int, ...] = ()
 
 
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in blocks."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def decode(data: bytes) -> str:
     """Decode bytes as text: a BOM decides (UTF-8/UTF-16); else UTF-8, and lines that are not UTF-8 as cp1252.
 

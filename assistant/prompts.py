@@ -97,7 +97,6 @@ class Prompts:
     def messages(self, question: str, hits: list[Hit], language: str, max_chars: int, texts: list[str] | None = None) -> list[dict[str, str]]:
         """Chat messages asking the model to answer ``question`` from ``hits`` (numbered from 1), shown as ``texts``
         where given."""
-        not_found = self.not_found[language]
         shown = texts or [None] * len(hits)
         passages = "\n\n".join(self.passage_block(i, h, max_chars, t) for i, (h, t) in enumerate(zip(hits, shown), 1))
         return [
