@@ -60,9 +60,22 @@ def _page() -> Iterator[Any]:
 
 def _ask(page: Any, url: str, question: str) -> None:
     page.goto(url)
+    _ask_here(page, question)
+
+
+def _ask_here(page: Any, question: str) -> None:
+    """Type the question and submit it; on a busy machine the page may still be wiring its events when the first
+    Enter comes, so submit again until the question shows in the chat."""
     box = page.locator("#question textarea")
-    box.fill(question)
-    box.press("Enter")
+    for _ in range(3):
+        box.fill(question)
+        box.press("Enter")
+        try:
+            page.locator("#chat").get_by_text(question[:40]).first.wait_for(timeout=15_000)
+            return
+        except Exception:  # noqa: BLE001 - not shown yet: submit once more
+            continue
+    raise AssertionError(f"the chat never took the question {question!r}")
 
 
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it)")
@@ -260,8 +273,3 @@ def test_date_filter_in_the_page_narrows_the_sources(seeds_index, seeds_settings
         assert "koebenhavn-sof-hovedmed-2015-referat.txt" not in shown
         assert "2025" in shown
 
-
-def _ask_here(page: Any, question: str) -> None:
-    box = page.locator("#question textarea")
-    box.fill(question)
-    box.press("Enter")
