@@ -89,9 +89,11 @@ class Index:
         self.manifest = manifest
         self.vectors = vectors
         self.db = db
-        self._docs: dict[str, tuple[str, dict[str, str]]] = {
-            row[0]: (row[1], json.loads(row[2])) for row in db.execute("SELECT id, title, metadata FROM documents")
-        }
+        self._docs: dict[str, tuple[str, dict[str, str]]] = {}
+        self._files: dict[str, str] = {}  #: document id → source file name (what the document filter names)
+        for doc_id, path, title, meta in db.execute("SELECT id, path, title, metadata FROM documents"):
+            self._docs[doc_id] = (title, json.loads(meta))
+            self._files[doc_id] = Path(path).name
 
     @classmethod
     def load(cls, directory: Path, expect: dict[str, Any] | None = None) -> Index:
@@ -146,10 +148,8 @@ class Index:
 
     def facets(self) -> dict[str, list[str]]:
         """What retrieval can be narrowed by: source file names, bodies, and the earliest and latest date."""
-        files, bodies, dates = set(), set(), set()
-        for path, meta in self.db.execute("SELECT path, metadata FROM documents"):
-            files.add(Path(path).name)
-            m = json.loads(meta)
+        files, bodies, dates = set(self._files.values()), set(), set()
+        for _, m in self._docs.values():
             if m.get("body"):
                 bodies.add(m["body"])
             if m.get("date"):
@@ -160,11 +160,7 @@ class Index:
         """The rows of chunks whose documents pass ``narrow`` (None when it narrows nothing)."""
         if narrow.empty:
             return None
-        docs = [
-            doc_id
-            for doc_id, path, meta in self.db.execute("SELECT id, path, metadata FROM documents")
-            if narrow.admits(Path(path).name, (m := json.loads(meta)).get("body", ""), m.get("date", ""))
-        ]
+        docs = [doc_id for doc_id, (_, m) in self._docs.items() if narrow.admits(self._files[doc_id], m.get("body", ""), m.get("date", ""))]
         rows = self.db.execute("SELECT row FROM chunks WHERE doc_id IN (SELECT value FROM json_each(?))", (json.dumps(docs),))
         return np.array(sorted(r for (r,) in rows), dtype=np.int64)
 

@@ -59,6 +59,9 @@ class Extracted:
     pages: tuple[int, ...] = ()
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def sha256_of(path: Path) -> str:
     """Hex sha256 of a file, read in blocks."""
     h = hashlib.sha256()
@@ -74,7 +77,7 @@ def decode(data: bytes) -> str:
     Deciding line by line keeps a file that mixes encodings (a cp1252 paragraph pasted into a UTF-8 file) readable:
     each part comes out with its æ/ø/å intact instead of the whole file being mis-decoded.
     """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if data.startswith(_UTF16_BOMS):
         return data.decode("utf-16", errors="replace")
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:
@@ -134,7 +137,7 @@ def _folder_metadata(folder: Path, cache: dict[Path, dict[str, dict[str, str]]])
 
 def extract_text(data: bytes) -> Extracted:
     """A plain-text or Markdown file's text; binary files are refused."""
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if b"\x00" in data[:4096] and not data.startswith(_UTF16_BOMS):
         raise ValueError("looks binary (NUL bytes), not text; remove it or convert it to text")
     return Extracted(decode(data))
 

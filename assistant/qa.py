@@ -62,7 +62,7 @@ class Assistant:
         """The index, loaded on first use and refused if built under other settings."""
         if self._index is None:
             # A missing model is the thing to fix first: the index check would otherwise ask for a rebuild that fails.
-            getattr(self.embedder, "check", lambda: True)()
+            self.embedder.check()
             chunker = Chunker(self.settings.chunk_size, self.settings.chunk_overlap)
             self._index = Index.load(self.settings.index_dir, expected_manifest(self.embedder, chunker))
         return self._index

@@ -38,6 +38,9 @@ class FakeEmbedder:
         n = np.linalg.norm(v)
         return v / n if n else v
 
+    def check(self) -> bool:
+        return True
+
     def warm_up(self) -> None:
         pass
 
