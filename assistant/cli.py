@@ -40,7 +40,8 @@ def setup_models_cmd(
     from .models import ModelSetupError, setup_models
 
     try:
-        for path in setup_models(_settings().models_dir, tuple(models), progress=lambda m: typer.echo(m, err=True)):
+        s = _settings()
+        for path in setup_models(s.models_dir, tuple(models), progress=lambda m: typer.echo(m, err=True), embedding_backend=s.embedding_backend):
             typer.echo(f"ready: {path}")
     except ModelSetupError as exc:
         _fail(exc)
@@ -59,7 +60,7 @@ def index(
     from .index import build_index
 
     s = _settings(index_dir)
-    embedder = Embedder(s.embedding_model_path, s.embedding_threads, s.embedding_batch_size, s.query_prompt, s.passage_prompt)
+    embedder = Embedder.from_settings(s)
     bar: tqdm | None = None
 
     def progress(done: int, total: int) -> None:

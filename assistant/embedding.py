@@ -1,28 +1,59 @@
-"""Multilingual sentence embeddings (sentence-transformers), loaded on first use."""
+"""Multilingual sentence embeddings (a sentence-transformers model), loaded on first use.
+
+Two runtimes read the same model folder: ONNX Runtime (the default; float32, or int8 as an option) needs no PyTorch,
+which keeps `serve` small; sentence-transformers on PyTorch also takes hub ids. The ONNX file is exported from the
+folder once.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 
 class EmbeddingModelMissing(RuntimeError):
     """The embedding model is not where the settings say."""
 
 
+BACKENDS = ("onnx", "onnx-int8", "torch")
+
+
 class Embedder:
     """Embeds questions and passages with the model's own prefixes; vectors are L2-normalised float32."""
 
-    def __init__(self, model: str, threads: int = 2, batch_size: int = 16, query_prompt: str = "query: ", passage_prompt: str = "passage: ") -> None:
+    def __init__(
+        self,
+        model: str,
+        threads: int = 2,
+        batch_size: int = 16,
+        query_prompt: str = "query: ",
+        passage_prompt: str = "passage: ",
+        backend: str = "torch",
+    ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown embedding backend '{backend}'; choose from {', '.join(BACKENDS)}")
         self.model = model
+        self.backend = backend
         self.threads = threads
         self.batch_size = batch_size
         self.query_prompt = query_prompt
         self.passage_prompt = passage_prompt
         self._st: Any = None
+        self._onnx: _OnnxModel | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Embedder:
+        """The embedder the settings describe."""
+        s = settings
+        return cls(s.embedding_model_path, s.embedding_threads, s.embedding_batch_size, s.query_prompt, s.passage_prompt, s.embedding_backend)
 
     @property
     def name(self) -> str:
@@ -43,10 +74,21 @@ class Embedder:
         return looks_local
 
     def warm_up(self) -> None:
-        """Load the model (once)."""
-        if self._st is not None:
+        """Load the model (once); for an ONNX backend, export the folder's model first if it has no ONNX file yet."""
+        if self._st is not None or self._onnx is not None:
             return
         looks_local = self.check()
+        if self.backend != "torch":
+            if not looks_local:
+                raise EmbeddingModelMissing(
+                    f"the {self.backend} embedding backend needs a local model folder, not the hub id '{self.model}'; "
+                    "download the model to a folder or set ASSISTANT_EMBEDDING_BACKEND=torch"
+                )
+            from .models import ensure_onnx
+
+            folder = Path(self.model)
+            self._onnx = _OnnxModel(folder, ensure_onnx(folder, self.backend, progress=_stderr), self.threads)
+            return
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -57,6 +99,8 @@ class Embedder:
     def dimension(self) -> int:
         """Length of the vectors."""
         self.warm_up()
+        if self._onnx is not None:
+            return self._onnx.dimension
         get_dim = getattr(self._st, "get_embedding_dimension", None) or self._st.get_sentence_embedding_dimension
         return int(get_dim())
 
@@ -69,8 +113,10 @@ class Embedder:
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
-            vecs = self._st.encode([texts[i] for i in idx], prompt=prompt, batch_size=len(idx), normalize_embeddings=True, convert_to_numpy=True)
-            out[idx] = vecs
+            if self._onnx is not None:
+                out[idx] = self._onnx.encode([prompt + texts[i] for i in idx])
+            else:
+                out[idx] = self._st.encode([texts[i] for i in idx], prompt=prompt, batch_size=len(idx), normalize_embeddings=True, convert_to_numpy=True)
             if progress:
                 progress(len(idx))
         return out
@@ -82,3 +128,67 @@ class Embedder:
     def embed_passages(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         """Vectors for passages; ``progress`` is called with the number done after each batch."""
         return self._encode(texts, self.passage_prompt, progress)
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+class _OnnxModel:
+    """A sentence-transformers folder run by ONNX Runtime: its tokenizer.json, the exported transformer, and the
+    folder's pooling (mean or CLS) and normalisation done in numpy."""
+
+    def __init__(self, folder: Path, onnx_path: Path, threads: int) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        pooling = _read_json(folder / "1_Pooling" / "config.json")
+        self.cls = bool(pooling.get("pooling_mode_cls_token")) and not pooling.get("pooling_mode_mean_tokens")
+        if not self.cls and not pooling.get("pooling_mode_mean_tokens", True):
+            raise EmbeddingModelMissing(f"{folder} pools other than by mean or CLS token; set ASSISTANT_EMBEDDING_BACKEND=torch")
+        self.normalize = (folder / "2_Normalize").exists() or not (folder / "modules.json").exists()
+        max_len = int(_read_json(folder / "sentence_bert_config.json").get("max_seq_length", 512))
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_len)
+        pad = self.tokenizer.token_to_id("<pad>")
+        self.tokenizer.enable_padding(pad_id=1 if pad is None else pad, pad_token="<pad>")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # Idle ONNX Runtime threads otherwise spin for a while after each call, taking the cores FAISS and SQLite
+        # need next: on 2 cores that doubled a query's retrieval time.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.dimension = int(_read_json(folder / "config.json").get("hidden_size") or self.encode(["x"]).shape[1])
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Normalised vectors for already-prefixed texts."""
+        enc = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self.inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        hidden = self.session.run(None, feed)[0]
+        return pool(hidden, mask, cls=self.cls, normalize=self.normalize)
+
+
+def pool(hidden: np.ndarray, mask: np.ndarray, cls: bool = False, normalize: bool = True) -> np.ndarray:
+    """One vector per text from token vectors: the CLS token's or the mean of those the mask keeps, L2-normalised
+    unless told not to (what sentence-transformers' Pooling and Normalize modules do)."""
+    if cls:
+        v = hidden[:, 0, :].astype(np.float32)
+    else:
+        m = mask[..., None].astype(np.float32)
+        v = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+    if normalize:
+        v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+    return v.astype(np.float32)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return dict(json.loads(path.read_text("utf-8")))
+    except (OSError, ValueError):
+        return {}

@@ -116,6 +116,9 @@ class Index:
                     f"rebuild it with: {rebuild_command(directory)}"
                 )
         vectors = faiss.read_index(str(directory / VECTORS))
+        # One query at a time: a second OpenMP thread made a search slower here (100k passages: 7.9 ms on one thread,
+        # 12.5 ms on two; bench/scale_latency.py).
+        faiss.omp_set_num_threads(1)
         # check_same_thread=False: the chat server answers from worker threads; SQLite is only read here.
         db = sqlite3.connect(f"file:{directory / STORE}?mode=ro", uri=True, check_same_thread=False)
         return cls(directory, manifest, vectors, db)

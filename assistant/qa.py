@@ -48,12 +48,8 @@ class Assistant:
         prompts: Prompts | None = None,
     ) -> None:
         self.settings = settings
-        self.embedder = embedder or Embedder(
-            settings.embedding_model_path, settings.embedding_threads, settings.embedding_batch_size, settings.query_prompt, settings.passage_prompt
-        )
-        self.generator = generator or Generator(
-            settings.llm_model_path, settings.llm_threads, settings.llm_context, settings.llm_max_tokens, settings.llm_temperature, settings.llm_repeat_penalty
-        )
+        self.embedder = embedder or Embedder.from_settings(settings)
+        self.generator = generator or Generator.from_settings(settings)
         self._index = index
         self.prompts = prompts or Prompts.load(settings.prompts_dir)
 
@@ -130,7 +126,7 @@ class Assistant:
             answer = Answer(question, not_found, [], hits, abstained=True, seconds=time.perf_counter() - started)
             yield Partial(not_found, hits, answer)
             return
-        texts = best_sentences(question, relevant, self.embedder, self.settings.context_sentences)
+        texts = best_sentences(question, relevant, self.embedder, self.settings.context_sentences, self.settings.context_chars)
         messages = self.prompts.messages(question, relevant, language, self.settings.passage_chars, texts)
         text = ""
         for piece in self.generator.stream(messages):

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import dir_size, save  # noqa: E402
 
 from assistant.chunking import Chunker  # noqa: E402
-from assistant.embedding import Embedder  # noqa: E402
+from assistant.embedding import BACKENDS, Embedder  # noqa: E402
 from assistant.index import build_index  # noqa: E402
 from assistant.ingest import load_documents  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
@@ -26,22 +26,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="+", type=Path)
     parser.add_argument("--index-dir", type=Path, help="where to build (default: a temporary folder, removed after)")
+    parser.add_argument("--backend", choices=BACKENDS, help="embedding backend (default: the setting, ASSISTANT_EMBEDDING_BACKEND)")
+    parser.add_argument("--threads", type=int, help="embedding threads (default: the setting)")
     args = parser.parse_args()
     if not all(p.exists() for p in args.paths):
         sys.exit(f"not found: {[str(p) for p in args.paths if not p.exists()]} (the shared corpora live in ../shared/corpora)")
-    s = Settings()
+    s = Settings(**{k: v for k, v in {"embedding_backend": args.backend, "embedding_threads": args.threads}.items() if v})
     docs, _ = load_documents(args.paths)
     words = sum(len(d.text.split()) for d in docs)
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = args.index_dir or Path(tmp) / "index"
-        embedder = Embedder(s.embedding_model_path, s.embedding_threads, s.embedding_batch_size)
+        embedder = Embedder.from_settings(s)
         embedder.warm_up()  # model loading is not indexing
         report = build_index(args.paths, index_dir, embedder, Chunker(s.chunk_size, s.chunk_overlap))
         again = build_index(args.paths, index_dir, embedder, Chunker(s.chunk_size, s.chunk_overlap))
         size = dir_size(index_dir)
     result = {
         "corpus": [str(p) for p in args.paths],
-        "settings": {"embedding_threads": s.embedding_threads, "batch_size": s.embedding_batch_size, "chunk_size": s.chunk_size},
+        "settings": {"embedding_backend": s.embedding_backend, "embedding_threads": s.embedding_threads, "batch_size": s.embedding_batch_size, "chunk_size": s.chunk_size},
         "documents": report.documents,
         "words": words,
         "passages": report.chunks,

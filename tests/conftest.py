@@ -101,8 +101,7 @@ def require_models(*names: str) -> None:
 @pytest.fixture(scope="session")
 def real_embedder() -> Embedder:
     require_models("multilingual-e5-small")
-    s = Settings()
-    return Embedder(s.embedding_model_path, s.embedding_threads, s.embedding_batch_size)
+    return Embedder.from_settings(Settings())
 
 
 @pytest.fixture(scope="session")
