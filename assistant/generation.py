@@ -5,7 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 
 class ModelFileMissing(RuntimeError):
@@ -26,6 +29,7 @@ class Generator:
         max_tokens: int = 320,
         temperature: float = 0.1,
         repeat_penalty: float = 1.1,
+        prompt_cache_mb: int = 0,
     ) -> None:
         self.model_path = Path(model_path)
         self.threads = threads
@@ -33,8 +37,15 @@ class Generator:
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.repeat_penalty = repeat_penalty
+        self.prompt_cache_mb = prompt_cache_mb
         self._llm: Any = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Generator:
+        """The generator the settings describe."""
+        s = settings
+        return cls(s.llm_model_path, s.llm_threads, s.llm_context, s.llm_max_tokens, s.llm_temperature, s.llm_repeat_penalty, s.llm_prompt_cache_mb)
 
     def warm_up(self) -> None:
         """Load the model (once)."""
@@ -45,7 +56,7 @@ class Generator:
                 f"GGUF model not found at {self.model_path}; run `assistant setup-models` (or `make run`), "
                 "or set ASSISTANT_LLM_MODEL to a GGUF file"
             )
-        from llama_cpp import Llama
+        from llama_cpp import Llama, LlamaRAMCache
 
         self._llm = Llama(
             model_path=str(self.model_path),
@@ -53,8 +64,21 @@ class Generator:
             n_threads=self.threads,
             n_threads_batch=self.threads,
             n_batch=512,
+            # Read, not mapped: llama.cpp repacks the weights for the CPU anyway, and a mapped file stays resident
+            # beside the repacked copy (1.98 GB resident for the 1.5B model mapped, 1.38 GB read).
+            use_mmap=False,
             verbose=False,
         )
+        if self.prompt_cache_mb:
+            # A call with another prompt (the question's translation) evicts llama.cpp's evaluated prefix; the cache
+            # keeps past states so the next answer resumes after the fixed system prompt it shares with the last.
+            self._llm.set_cache(LlamaRAMCache(capacity_bytes=self.prompt_cache_mb << 20))
+
+    def clear_cache(self) -> None:
+        """Forget the stored prompt states (a benchmark does, to time a question the model has not seen)."""
+        if self._llm is not None and self._llm.cache is not None:
+            with self._lock:
+                self._llm.set_cache(type(self._llm.cache)(capacity_bytes=self._llm.cache.capacity_bytes))
 
     def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
         """Yield the answer's text piece by piece."""

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.records import Chunk, Hit
 from assistant.retrieval import reciprocal_rank_fusion
 
 
@@ -31,3 +32,33 @@ def test_best_sentences_keeps_the_relevant_ones_in_order(fake_embedder) -> None:
     assert "træde i kraft pr. 1. januar 2016." in kept  # not cut at "pr." or "1."
     assert "Kantinen" not in kept and len(kept) < len(text)
     assert best_sentences("x", [hit], fake_embedder, keep=0) == [" ".join(text.split())]
+
+
+def _hit(text: str, n: int) -> Hit:
+    return Hit(Chunk(f"d#{n}", "d", "D", text, 0, len(text), 1, 1), 0.9, n)
+
+
+A = "Vold og trusler skal politianmeldes inden for 72 timer efter hændelsen."
+B = "Retningslinjerne for politianmeldelse gennemgås til næste møde i december."
+C = "Kantinen holder lukket i uge 42 på grund af ombygning af køkkenet."
+D = "Referatet blev godkendt uden bemærkninger af alle fremmødte medlemmer."
+
+
+@pytest.mark.parametrize(
+    ("passages", "keep", "budget", "expected"),
+    [
+        # no budget: each passage's `keep` best, in their own order
+        ([f"{C} {A} {D}", B], 2, 0, [f"{A} {D}", B]),
+        # a budget keeps each passage's best sentence, then the best of the rest while they fit
+        ([f"{A} {C} {D}", f"{B} {D}"], 3, len(A) + len(B) + 5, [A, B]),
+        ([f"{A} {C}", B], 3, 1, [A, B]),  # the best sentence of each passage always stays
+        # a sentence shown in an earlier passage (chunk overlap), whole or cut at the edge, is not repeated
+        ([f"{C} {A}", f"{B} {A[:50]}"], 3, 0, [f"{C} {A}", B]),
+        ([A, A], 3, 0, [A, A]),  # ...unless it is all the later passage has
+    ],
+)
+def test_best_sentences_budget_and_repeats(fake_embedder, passages: list[str], keep: int, budget: int, expected: list[str]) -> None:  # noqa: ANN001
+    from assistant.retrieval import best_sentences
+
+    question = "Hvornår skal vold og trusler politianmeldes, og hvornår gennemgås retningslinjerne for politianmeldelse?"
+    assert best_sentences(question, [_hit(p, n) for n, p in enumerate(passages, 1)], fake_embedder, keep, budget) == expected
