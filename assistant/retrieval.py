@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 from .citations import split_sentences
@@ -11,6 +12,9 @@ from .index import Index
 from .language import question_language
 from .prompts import compact
 from .records import Filter, Hit
+
+# Shared by all retrievers: each query hands its lexical search to one of these threads.
+_CHANNELS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lexical")
 
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
@@ -60,25 +64,33 @@ class Retriever:
         keeps only passages of the documents it admits."""
         k = k or self.top_k
         within = self.index.rows_within(narrow) if narrow is not None else None
-        vector = self.embedder.embed_queries([question])[0]
         depth = max(self.depth, k)
+        language = question_language(question)
+        translated = self.mode == "hybrid" and language == "en" and self.translate is not None
+        # The lexical channel (SQLite) runs on another thread while the question is embedded and searched densely
+        # (ONNX Runtime, FAISS): all three release the GIL, so on 2 cores the two channels cost about the slower one.
+        words = _CHANNELS.submit(self.index.lexical, question, depth, within) if self.mode != "dense" and not translated else None
+        vector = self.embedder.embed_queries([question])[0]
         if self.mode == "dense":
             rows = [r for r, _ in self.index.dense(vector, depth, within)]
         elif self.mode == "lexical":
-            rows = [r for r, _ in self.index.lexical(question, depth, within)]
+            assert words is not None
+            rows = [r for r, _ in words.result()]
         else:
-            language = question_language(question)
             dense = [r for r, _ in self.index.dense(vector, depth, within)]
             rankings, weights = [dense], [1.0]
-            if language == "en" and self.translate is not None:
+            if translated:
+                assert self.translate is not None
                 danish = self.translate(question)
+                danish_words = _CHANNELS.submit(self.index.lexical, danish, depth, within)
                 rankings.append([r for r, _ in self.index.dense(self.embedder.embed_queries([danish])[0], depth, within)])
-                rankings.append([r for r, _ in self.index.lexical(danish, depth, within)])
+                rankings.append([r for r, _ in danish_words.result()])
                 # The small model's translations are rough: the translated question counts half in both channels.
-                translated = self.lexical_weights.get("translated", 0.5)
-                weights += [translated, translated]
+                translated_weight = self.lexical_weights.get("translated", 0.5)
+                weights += [translated_weight, translated_weight]
             else:
-                rankings.append([r for r, _ in self.index.lexical(question, depth, within)])
+                assert words is not None
+                rankings.append([r for r, _ in words.result()])
                 weights.append(self.lexical_weights.get(language, 1.0))
             rows = reciprocal_rank_fusion(rankings, self.rrf_k, weights)
         return self.index.hits(self._distinct(rows, k), vector)
