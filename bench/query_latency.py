@@ -18,7 +18,7 @@ from _common import save  # noqa: E402
 from assistant.evaluation import read_gold  # noqa: E402
 from assistant.language import question_language  # noqa: E402
 from assistant.qa import Assistant  # noqa: E402
-from assistant.retrieval import MODES  # noqa: E402
+from assistant.retrieval import MODES, Retriever  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 
@@ -26,6 +26,17 @@ def percentile(values: list[float], q: float) -> float:
     """The q-th percentile (0-100) by nearest rank."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def search_times_ms(retriever: Retriever, questions: list[str], rounds: int) -> list[float]:
+    """Milliseconds each search took, every question ``rounds`` times (top 10)."""
+    times = []
+    for _ in range(rounds):
+        for q in questions:
+            start = time.perf_counter()
+            retriever.search(q, 10)
+            times.append((time.perf_counter() - start) * 1000)
+    return times
 
 
 def main() -> None:
@@ -43,12 +54,7 @@ def main() -> None:
     # With translation an English question costs one short generation by the answer model on top of retrieval.
     runs.append(("hybrid+translate (English questions)", assistant.retriever("hybrid", translate=True), english, 1))
     for name, retriever, qs, rounds in runs:
-        times = []
-        for _ in range(rounds):
-            for q in qs:
-                start = time.perf_counter()
-                retriever.search(q, 10)
-                times.append((time.perf_counter() - start) * 1000)
+        times = search_times_ms(retriever, qs, rounds)
         result[name] = {"p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1), "mean_ms": round(statistics.mean(times), 1)}
         print(f"{name:>8}: p50 {result[name]['p50_ms']} ms, p95 {result[name]['p95_ms']} ms over {len(times)} queries")  # type: ignore[index]
     print(f"saved {save('query_latency', result)}")

@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import save  # noqa: E402
-from query_latency import percentile  # noqa: E402
+from query_latency import percentile, search_times_ms  # noqa: E402
 
 from assistant.chunking import Chunker, embedding_text  # noqa: E402
 from assistant.evaluation import read_gold  # noqa: E402
@@ -77,13 +77,7 @@ def time_retrieval(settings: Settings, questions: list[str], rounds: int) -> dic
     assistant.retrieve(questions[0], translate=False)  # models and index loaded first
     out = {}
     for mode in MODES:
-        retriever = assistant.retriever(mode, translate=False)
-        times = []
-        for _ in range(rounds):
-            for q in questions:
-                t = time.perf_counter()
-                retriever.search(q, 10)
-                times.append((time.perf_counter() - t) * 1000)
+        times = search_times_ms(assistant.retriever(mode, translate=False), questions, rounds)
         out[mode] = {"p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1)}
     times = []
     for q in questions:
