@@ -119,17 +119,21 @@ def best_sentences(question: str, hits: list[Hit], embedder: Embedder, keep: int
     splits = [split_sentences(compact(h.chunk.text)) for h in hits]
     if keep <= 0 and budget <= 0:
         return [" ".join(s) for s in splits]
+    seen: list[str] = []
+    fresh: list[list[int]] = []  # per passage: its sentences that no earlier passage showed, in order
+    for sentences in splits:
+        fresh.append([i for i, sentence in enumerate(sentences) if not _repeats(sentence, seen)])
+        seen.extend(sentences)
+    if budget <= 0 and all(len(f) <= keep and (f or len(s) <= 1) for f, s in zip(fresh, splits)):
+        # Nothing to choose between: no need to embed the sentences.
+        return [" ".join(s[i] for i in (f or range(len(s)))) for f, s in zip(fresh, splits)]
     query = embedder.embed_queries([question])[0]
     flat = [s for sentences in splits for s in sentences]
     scores = iter(embedder.embed_passages(flat) @ query if flat else [])
     sims = [[float(next(scores)) for _ in sentences] for sentences in splits]
-    seen: list[str] = []
-    candidates: list[list[int]] = []  # per passage: its sentences, best first, repeats of earlier passages left out
-    for sentences, sim in zip(splits, sims):
-        ranked = sorted(range(len(sentences)), key=lambda i: -sim[i])
-        fresh = [i for i in ranked if not _repeats(sentences[i], seen)]
-        candidates.append(fresh or ranked[:1])
-        seen.extend(sentences)
+    candidates: list[list[int]] = []  # per passage: its fresh sentences, best first (its best one if none is fresh)
+    for f, sim in zip(fresh, sims):
+        candidates.append(sorted(f, key=lambda i: -sim[i]) or sorted(range(len(sim)), key=lambda i: -sim[i])[:1])
     chosen: list[list[int]] = [c[:1] for c in candidates]
     used = sum(len(splits[p][c[0]]) for p, c in enumerate(chosen) if c)
     rest = sorted(((sims[p][i], p, i) for p, c in enumerate(candidates) for i in c[1:]), reverse=True)
