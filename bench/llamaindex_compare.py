@@ -32,17 +32,13 @@ from _common import save  # noqa: E402
 from query_latency import percentile  # noqa: E402
 
 from assistant.chunking import Chunker  # noqa: E402
-from assistant.evaluation import first_relevant_rank, read_gold  # noqa: E402
+from assistant.evaluation import Scores, first_relevant_rank, read_gold  # noqa: E402
 from assistant.index import build_index  # noqa: E402
 from assistant.qa import Assistant  # noqa: E402
 from assistant.records import Chunk, Hit  # noqa: E402
 from assistant.settings import PROJECT_ROOT, Settings  # noqa: E402
 
 EXAMPLE = "What was decided about police reporting of violence?"
-
-
-def recall_at(ranks: list[int | None], k: int) -> float:
-    return sum(1 for r in ranks if r is not None and r <= k) / len(ranks)
 
 
 def first_token_and_total(pieces: object) -> tuple[float, float, str]:
@@ -66,13 +62,13 @@ def ours(settings: Settings, corpus: Path, gold: list, rounds: int) -> dict[str,
     out: dict[str, object] = {"index_s": round(index_s, 2), "passages": report.chunks}
     for name, mode, translate in (("dense", "dense", False), ("hybrid", "hybrid", False), ("hybrid+translate", "hybrid", True)):
         retriever = assistant.retriever(mode, translate)  # type: ignore[arg-type]
-        ranks, times = [], []
+        scores, times = Scores(), []
         for q in gold:
             t = time.perf_counter()
             hits = retriever.search(q.question, 10)
             times.append(time.perf_counter() - t)
-            ranks.append(first_relevant_rank(q, hits))
-        out[name] = {"recall_at_5": round(recall_at(ranks, 5), 3), "p50_ms": round(percentile(times, 50) * 1000, 1)}
+            scores.add(first_relevant_rank(q, hits))
+        out[name] = {"recall_at_5": round(scores.recall(5), 3), "p50_ms": round(percentile(times, 50) * 1000, 1)}
     assistant.generator.warm_up()
     runs, text = [], ""
     for _ in range(rounds):
@@ -125,7 +121,7 @@ def llamaindex(settings: Settings, corpus: Path, gold: list, rounds: int) -> dic
     out: dict[str, object] = {"index_s": round(index_s, 2), "passages": len(index.docstore.docs)}
 
     retriever = index.as_retriever(similarity_top_k=10)
-    ranks, times = [], []
+    scores, times = Scores(), []
     for q in gold:
         t = time.perf_counter()
         nodes = retriever.retrieve(q.question)
@@ -134,8 +130,8 @@ def llamaindex(settings: Settings, corpus: Path, gold: list, rounds: int) -> dic
             Hit(Chunk(n.node.node_id, n.node.metadata.get("file_name", ""), "", n.node.get_content(), 0, 0, 0, 0), float(n.score or 0), rank)
             for rank, n in enumerate(nodes, 1)
         ]
-        ranks.append(first_relevant_rank(q, hits))
-    out["dense"] = {"recall_at_5": round(recall_at(ranks, 5), 3), "p50_ms": round(percentile(times, 50) * 1000, 1)}
+        scores.add(first_relevant_rank(q, hits))
+    out["dense"] = {"recall_at_5": round(scores.recall(5), 3), "p50_ms": round(percentile(times, 50) * 1000, 1)}
 
     llm = LlamaCPP(
         model_path=str(settings.llm_model_path), temperature=settings.llm_temperature, max_new_tokens=settings.llm_max_tokens,
