@@ -97,13 +97,12 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(320, ge=16, description="Most tokens the model may write for one answer.")
     llm_temperature: float = Field(0.1, ge=0.0, description="Sampling temperature; low keeps answers close to the passages.")
     llm_repeat_penalty: float = Field(1.1, ge=1.0, description="Penalty on repeated tokens (small models loop without it).")
-    llm_prompt_cache_mb: int = Field(
-        0,
-        ge=0,
-        description="Memory for llama.cpp states kept across calls, so an answer resumes after the prompt prefix it shares "
-        "with an earlier call; 0 = off. Measured on the example question: a repeated question's first token 2 s instead of "
-        "19 s, a new one's about 2 s sooner (the system prompt), but the server's memory grew ≈ 0.4 GB per question "
-        "(3.3 GB after 3), past the 2.5 GB aim, so it is off by default.",
+    llm_keep_system_state: bool = Field(
+        True,
+        description="Keep llama.cpp's state after the answer prompt's fixed system part (≈ 5 MB a language) and resume "
+        "from it, so no question pays for those ≈ 160 tokens again, even after its translation used the model. "
+        "(llama.cpp's whole-state RAM cache was measured instead: each saved state also copied a 311 MB logits array, "
+        "and the server grew ≈ 0.4 GB per question.)",
     )
     attach_threshold: float = Field(
         0.8,

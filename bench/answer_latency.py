@@ -45,8 +45,6 @@ def main() -> None:
     rounds = []
     for n in range(args.rounds):
         if n:
-            # Forget the timed question's stored state: a user's next question is a new one.
-            assistant.generator.clear_cache()
             assistant.ask(args.between)
         start = time.perf_counter()
         first = None
@@ -83,11 +81,12 @@ def main() -> None:
         "question": args.question,
         "model": settings.llm_model_path.name,
         "settings": {"llm_threads": settings.llm_threads, "top_k": settings.top_k, "context_sentences": settings.context_sentences, "context_chars": settings.context_chars,
-                     "translate_questions": settings.translate_questions, "llm_prompt_cache_mb": settings.llm_prompt_cache_mb,
+                     "translate_questions": settings.translate_questions, "llm_keep_system_state": settings.llm_keep_system_state,
                      "embedding_backend": settings.embedding_backend},
         "model_load_s": round(load_s, 2),
         "retrieval_s": round(retrieval_s, 2),
         "approx_prompt_tokens": prompt_tokens,
+        "kept_system_state_bytes": sum(len(v) for v in assistant.generator._system_states.values()),  # noqa: SLF001
         "system_prompt_tokens": system_tokens,
         "rounds": rounds,
         "cold_first_token_s": rounds[0]["first_token_s"],

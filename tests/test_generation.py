@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from assistant.generation import Generator, ModelFileMissing
+from assistant.generation import Generator, ModelFileMissing, WordsBeforeEnd
 from tests.conftest import MODELS, require_models
 
 
@@ -18,23 +20,73 @@ def test_real_gguf_streams_through_the_chat_template(small_generator: Generator)
     assert len(pieces) > 1 and "".join(pieces).strip()
 
 
-SYSTEM = {"role": "system", "content": "You answer questions about Danish municipal minutes. " * 8}
+VOCAB = {0: b"[", 1: b"1", 2: b"]", 3: b" Det", 4: b"<|im_end|>", 5: b" [", 6: b"][", 7: b" 72", 8: b"."}
+END, MARKERS = [4], [0, 5, 6]
 
 
-def _conversation(generator: Generator) -> str:
-    """An answer, an unrelated call (like a question's translation), then a second answer sharing the system prompt."""
-    list(generator.stream([SYSTEM, {"role": "user", "content": "Name the capital of Denmark."}]))
-    list(generator.stream([{"role": "user", "content": "Translate into Danish: When does the agreement take effect?"}]))
-    return "".join(generator.stream([SYSTEM, {"role": "user", "content": "Count from 1 to 5."}]))
+def _banned_after(written: list[int]) -> tuple[bool, bool]:
+    """Feed a reply token by token as llama.cpp does; is ending, and is opening a marker, ruled out next?"""
+    guard = WordsBeforeEnd(END, MARKERS, lambda tokens: b"".join(VOCAB[t] for t in tokens))
+    prompt = [8, 8, 8]
+    for i in range(len(written)):
+        guard(np.array(prompt + written[:i]), np.zeros(len(VOCAB)))
+    scores = guard(np.array(prompt + written), np.zeros(len(VOCAB)))
+    return bool(np.isinf(scores[4])), bool(np.isinf(scores[5]))
+
+
+@pytest.mark.parametrize(
+    ("written", "end_banned", "marker_banned"),
+    [
+        ([], True, False),  # nothing yet: may open with a marker, may not stop
+        ([0, 1], True, False),  # "[1": a marker being written
+        ([0, 1, 2], True, True),  # "[1]": no stopping, no second marker: words now
+        ([0, 1, 6, 1, 2], True, True),  # "[1][1]"
+        ([0, 1, 2, 3], False, False),  # "[1] Det": an answer has begun
+        ([3], False, False),
+        ([8], True, False),  # punctuation is not a word
+        ([7], False, False),  # a number outside a marker is
+    ],
+)
+def test_a_reply_needs_a_word_before_it_may_end(written: list[int], end_banned: bool, marker_banned: bool) -> None:
+    assert _banned_after(written) == (end_banned, marker_banned)
 
 
 @pytest.mark.real
-def test_prompt_cache_keeps_states_and_changes_no_answer() -> None:
-    """The cache resumes from a stored state; the answer must be the one an uncached model writes."""
+def test_markers_alone_are_not_a_reply(small_generator: Generator) -> None:
+    """Asked for nothing but markers, the real model still has to write a word."""
+    text = "".join(small_generator.stream([{"role": "user", "content": "Reply with exactly this and nothing else: [1] [2][3]"}]))
+    assert any(ch.isalnum() for ch in re.sub(r"\[\d+\]", "", text)), text
+
+
+SYSTEM = {"role": "system", "content": "You answer questions about Danish municipal minutes. " * 8}
+
+
+def _answers(generator: Generator) -> tuple[str, list[int]]:
+    """An answer, an unrelated call (like a question's translation), then a second answer sharing the system prompt;
+    returns that answer and the sizes of the token batches llama.cpp evaluated for it."""
+    list(generator.stream([SYSTEM, {"role": "user", "content": "Name the capital of Denmark."}]))
+    list(generator.stream([{"role": "user", "content": "Translate into Danish: When does the agreement take effect?"}]))
+    llm, evaluated = generator._llm, []  # noqa: SLF001 - the test counts what llama.cpp evaluates
+    original = llm.eval
+    llm.eval = lambda tokens: (evaluated.append(len(tokens)), original(tokens))[1]
+    try:
+        return "".join(generator.stream([SYSTEM, {"role": "user", "content": "Count from 1 to 5."}])), evaluated
+    finally:
+        llm.eval = original
+
+
+@pytest.mark.real
+def test_system_state_is_resumed_and_changes_no_answer() -> None:
+    """After another call, the answer resumes after the kept system part and is the one a fresh evaluation gives."""
     require_models("qwen2.5-coder-0.5b-instruct-q5_0.gguf")
     path = MODELS / "qwen2.5-coder-0.5b-instruct-q5_0.gguf"
-    cached = Generator(path, threads=2, max_tokens=24, prompt_cache_mb=64)
-    plain = Generator(path, threads=2, max_tokens=24, prompt_cache_mb=0)
-    assert _conversation(cached) == _conversation(plain)
-    assert cached._llm.cache is not None and cached._llm.cache.cache_size > 0  # noqa: SLF001
-    assert plain._llm.cache is None  # noqa: SLF001
+    kept = Generator(path, threads=2, max_tokens=24, keep_system_state=True)
+    plain = Generator(path, threads=2, max_tokens=24, keep_system_state=False)
+    (kept_answer, kept_evaluated), (plain_answer, plain_evaluated) = _answers(kept), _answers(plain)
+    assert kept_answer == plain_answer
+    system = len(kept._prefix(SYSTEM["content"]))  # noqa: SLF001
+    prompt = kept._formatter(messages=[SYSTEM, {"role": "user", "content": "Count from 1 to 5."}])  # noqa: SLF001
+    whole = len(kept._llm.tokenize(prompt.prompt.encode(), add_bos=not prompt.added_special, special=True))  # noqa: SLF001
+    assert system > 50
+    assert kept_evaluated[0] == whole - system  # only the user's part was evaluated
+    assert plain_evaluated[0] > whole - system  # (the plain model shares at most the template's first tokens)
