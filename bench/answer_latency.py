@@ -91,8 +91,8 @@ def main() -> None:
         "rounds": rounds,
         "cold_first_token_s": rounds[0]["first_token_s"],
         "cold_full_answer_s": rounds[0]["full_answer_s"],
-        "first_token_s_median": statistics.median(r["first_token_s"] for r in rounds[1:] or rounds),
-        "full_answer_s_median": statistics.median(r["full_answer_s"] for r in rounds[1:] or rounds),
+        "first_token_s_median": round(statistics.median(r["first_token_s"] for r in rounds[1:] or rounds), 2),
+        "full_answer_s_median": round(statistics.median(r["full_answer_s"] for r in rounds[1:] or rounds), 2),
         "targets": {"first_token_s": 6, "full_answer_s": 20},
     }
     print(
