@@ -51,6 +51,31 @@ class WordsBeforeEnd:
         return scores
 
 
+class MarkersWithin:
+    """A llama.cpp logits processor that rules out a marker naming no passage: after "[", only digits that can
+    still make a number from 1 to ``count``, so every "[n]" the model writes points at a passage it was given."""
+
+    def __init__(self, count: int, digit_tokens: dict[int, str], detokenize: Callable[[list[int]], bytes]) -> None:
+        valid = [str(n) for n in range(1, count + 1)]
+        self.prefixes = {v[:k] for v in valid for k in range(1, len(v) + 1)}
+        self.digit_tokens = digit_tokens  #: token → its digits, for the tokens that are digits only
+        self.detokenize = detokenize
+        self.calls = 0
+
+    def __call__(self, input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        written, self.calls = self.calls, self.calls + 1
+        if not written:
+            return scores
+        tail = self.detokenize(list(input_ids[len(input_ids) - min(written, 4) :])).decode("utf-8", "ignore")
+        opened = re.search(r"\[(\d*)$", tail)
+        if opened is None:
+            return scores
+        banned = [t for t, digits in self.digit_tokens.items() if opened.group(1) + digits not in self.prefixes]
+        scores = scores.copy()
+        scores[banned] = -np.inf
+        return scores
+
+
 class Generator:
     """Streams a chat completion from a GGUF model; loads it on first use, one call at a time.
 
@@ -77,7 +102,7 @@ class Generator:
         self._llm: Any = None
         self._lock = threading.Lock()
         self._formatter: Any = None
-        self._special: tuple[list[int], list[int]] | None = None
+        self._special: tuple[list[int], list[int], dict[int, str]] | None = None
         self._system_tokens: dict[str, list[int]] = {}  # system message → its tokens at the start of a prompt
         self._system_states: dict[str, bytes] = {}  # system message → llama.cpp's KV state after those tokens
 
@@ -120,16 +145,19 @@ class Generator:
                 bos_token=model.token_get_text(self._llm.token_bos()) if self._llm.token_bos() != -1 else "",
             )
 
-    def _special_tokens(self) -> tuple[list[int], list[int]]:
-        """The vocabulary's control tokens (end of turn, start of a turn, …) and the tokens that open a "[n]" marker."""
+    def _special_tokens(self) -> tuple[list[int], list[int], dict[int, str]]:
+        """The vocabulary's control tokens (end of turn, start of a turn, …), the tokens that open a "[n]" marker, and
+        the tokens that are digits only."""
         if self._special is None:
             import llama_cpp
 
             llm = self._llm
             vocab = llm._model.vocab
             control = [t for t in range(llm.n_vocab()) if llama_cpp.llama_vocab_is_control(vocab, t) or llama_cpp.llama_vocab_is_eog(vocab, t)]
-            markers = [t for t in range(llm.n_vocab()) if llm.detokenize([t]).lstrip().startswith(b"[")]
-            self._special = (control, markers)
+            texts = [llm.detokenize([t]) for t in range(llm.n_vocab())]
+            markers = [t for t, text in enumerate(texts) if text.lstrip().startswith(b"[")]
+            digits = {t: text.decode() for t, text in enumerate(texts) if text.isdigit()}
+            self._special = (control, markers, digits)
         return self._special
 
     def _prefix(self, system: str) -> list[int]:
@@ -172,6 +200,8 @@ class Generator:
             size = llama_cpp.llama_state_seq_get_size(ctx, 0)
             buffer = (ctypes.c_uint8 * size)()
             written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
+            if len(self._system_states) >= 4:  # one a language is the use; bound it for other callers
+                self._system_states.pop(next(iter(self._system_states)))
             self._system_states[system] = bytes(buffer[:written])
             return
         buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
@@ -182,14 +212,18 @@ class Generator:
         llm.n_tokens = n
         llm._requires_eval = True
 
-    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
-        """Yield the answer's text piece by piece; it has at least one word (see WordsBeforeEnd)."""
+    def stream(self, messages: list[dict[str, str]], passages: int = 0) -> Iterator[str]:
+        """Yield the answer's text piece by piece; it has at least one word (see WordsBeforeEnd), and with
+        ``passages`` given, its markers name only passages 1 to ``passages`` (see MarkersWithin)."""
         self.warm_up()
         from llama_cpp import LogitsProcessorList
 
         llm = self._llm
-        control, markers = self._special_tokens()
-        processors = LogitsProcessorList([WordsBeforeEnd(control, markers, lambda tokens: llm.detokenize(tokens))])
+        control, markers, digits = self._special_tokens()
+        detokenize = llm.detokenize
+        processors = LogitsProcessorList([WordsBeforeEnd(control, markers, detokenize)])
+        if passages:
+            processors.append(MarkersWithin(passages, digits, detokenize))
         with self._lock:
             if messages and messages[0]["role"] == "system":
                 self._resume_after(messages[0]["content"])

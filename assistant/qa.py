@@ -129,7 +129,7 @@ class Assistant:
         texts = best_sentences(question, relevant, self.embedder, self.settings.context_sentences, self.settings.context_chars)
         messages = self.prompts.messages(question, relevant, language, self.settings.passage_chars, texts)
         text = ""
-        for piece in self.generator.stream(messages):
+        for piece in self.generator.stream(messages, len(relevant)):
             text += piece
             yield Partial(text, relevant)
         checked = check_citations(text, relevant)

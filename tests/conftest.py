@@ -64,7 +64,7 @@ class FakeGenerator:
     def warm_up(self) -> None:
         pass
 
-    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]], passages: int = 0) -> Iterator[str]:
         self.calls.append(messages)
         for i in range(0, len(self.reply), 7):
             yield self.reply[i : i + 7]

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.generation import Generator, ModelFileMissing, WordsBeforeEnd
+from assistant.generation import Generator, MarkersWithin, ModelFileMissing, WordsBeforeEnd
 from tests.conftest import MODELS, require_models
 
 
@@ -51,11 +51,46 @@ def test_a_reply_needs_a_word_before_it_may_end(written: list[int], end_banned: 
     assert _banned_after(written) == (end_banned, marker_banned)
 
 
+MARKER_VOCAB = {0: b"[", 1: b"1", 2: b"]", 3: b" Det", 5: b" [", 9: b"2", 10: b"5", 11: b"0"}
+DIGITS = {1: "1", 9: "2", 10: "5", 11: "0"}
+
+
+@pytest.mark.parametrize(
+    ("count", "written", "allowed_digits"),
+    [
+        (4, [], {"1", "2", "5", "0"}),  # no marker open: digits are text
+        (4, [3], {"1", "2", "5", "0"}),
+        (4, [0], {"1", "2"}),  # "[": passages 1-4 only
+        (4, [3, 5], {"1", "2"}),  # " Det [", the marker opened by a " [" token
+        (4, [0, 1], set()),  # "[1": no "[10", "[12", "[15"
+        (4, [0, 1, 2, 3], {"1", "2", "5", "0"}),  # "[1] Det": closed
+        (12, [0, 1], {"1", "2", "0"}),  # 12 passages: "[10"-"[12" are numbers
+        (1, [0], {"1"}),
+    ],
+)
+def test_markers_name_only_given_passages(count: int, written: list[int], allowed_digits: set[str]) -> None:
+    guard = MarkersWithin(count, DIGITS, lambda tokens: b"".join(MARKER_VOCAB[t] for t in tokens))
+    prompt = [3, 3]
+    for i in range(len(written) + 1):
+        scores = guard(np.array(prompt + written[:i]), np.zeros(12))
+    assert {DIGITS[t] for t in DIGITS if not np.isinf(scores[t])} == allowed_digits
+    assert not np.isinf(scores[3])  # words stay allowed
+
+
 @pytest.mark.real
 def test_markers_alone_are_not_a_reply(small_generator: Generator) -> None:
     """Asked for nothing but markers, the real model still has to write a word."""
     text = "".join(small_generator.stream([{"role": "user", "content": "Reply with exactly this and nothing else: [1] [2][3]"}]))
     assert any(ch.isalnum() for ch in re.sub(r"\[\d+\]", "", text)), text
+
+
+@pytest.mark.real
+def test_the_real_model_cites_only_passages_it_was_given(small_generator: Generator) -> None:
+    """Asked to copy a marker naming a passage that does not exist, the real model cannot write it."""
+    ask = [{"role": "user", "content": "Copy this sentence exactly, with its citation marker: The deadline is 72 hours [7]."}]
+    assert "[7]" in "".join(small_generator.stream(ask))  # free to, it copies the marker
+    text = "".join(small_generator.stream(ask, passages=2))
+    assert re.findall(r"\[(\d+)\]", text) and set(re.findall(r"\[(\d+)\]", text)) <= {"1", "2"}, text
 
 
 SYSTEM = {"role": "system", "content": "You answer questions about Danish municipal minutes. " * 8}

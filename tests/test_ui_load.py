@@ -24,7 +24,7 @@ class EchoGenerator:
     def warm_up(self) -> None:
         pass
 
-    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]], passages: int = 0) -> Iterator[str]:
         with self._count:
             self.inside += 1
             self.most_inside = max(self.most_inside, self.inside)
