@@ -52,8 +52,11 @@ class WordsBeforeEnd:
 
 
 class MarkersWithin:
-    """A llama.cpp logits processor that rules out a marker naming no passage: after "[", only digits that can
-    still make a number from 1 to ``count``, so every "[n]" the model writes points at a passage it was given."""
+    """A llama.cpp logits processor that rules out a marker naming no passage: after "[" (or after a number and a
+    separator of a list or range, "[1, " "[1-"), only digits that can still make a number from 1 to ``count``, so every
+    marker the model writes points at passages it was given."""
+
+    _OPEN = re.compile(r"\[(?:\d+\s*[-,;]\s*)*(\d*)$")  # the number being written inside a marker still open
 
     def __init__(self, count: int, digit_tokens: dict[int, str], detokenize: Callable[[list[int]], bytes]) -> None:
         valid = [str(n) for n in range(1, count + 1)]
@@ -67,7 +70,7 @@ class MarkersWithin:
         if not written:
             return scores
         tail = self.detokenize(list(input_ids[len(input_ids) - min(written, 4) :])).decode("utf-8", "ignore")
-        opened = re.search(r"\[(\d*)$", tail)
+        opened = self._OPEN.search(tail)
         if opened is None:
             return scores
         banned = [t for t, digits in self.digit_tokens.items() if opened.group(1) + digits not in self.prefixes]
@@ -134,6 +137,7 @@ class Generator:
             use_mmap=False,
             verbose=False,
         )
+        self._special_tokens()  # a scan of the vocabulary (≈ 0.6 s): at start rather than in the first answer
         template = self._llm.metadata.get("tokenizer.chat_template")
         if template and self.keep_system_state:
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter

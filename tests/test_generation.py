@@ -51,7 +51,7 @@ def test_a_reply_needs_a_word_before_it_may_end(written: list[int], end_banned: 
     assert _banned_after(written) == (end_banned, marker_banned)
 
 
-MARKER_VOCAB = {0: b"[", 1: b"1", 2: b"]", 3: b" Det", 5: b" [", 9: b"2", 10: b"5", 11: b"0"}
+MARKER_VOCAB = {0: b"[", 1: b"1", 2: b"]", 3: b" Det", 5: b" [", 9: b"2", 10: b"5", 11: b"0", 12: b", ", 13: b"-"}
 DIGITS = {1: "1", 9: "2", 10: "5", 11: "0"}
 
 
@@ -66,13 +66,16 @@ DIGITS = {1: "1", 9: "2", 10: "5", 11: "0"}
         (4, [0, 1, 2, 3], {"1", "2", "5", "0"}),  # "[1] Det": closed
         (12, [0, 1], {"1", "2", "0"}),  # 12 passages: "[10"-"[12" are numbers
         (1, [0], {"1"}),
+        (4, [0, 1, 12], {"1", "2"}),  # "[1, ": the list's next number too
+        (4, [0, 1, 13], {"1", "2"}),  # "[1-": and a range's end
+        (4, [0, 1, 12, 9], set()),  # "[1, 2"
     ],
 )
 def test_markers_name_only_given_passages(count: int, written: list[int], allowed_digits: set[str]) -> None:
     guard = MarkersWithin(count, DIGITS, lambda tokens: b"".join(MARKER_VOCAB[t] for t in tokens))
     prompt = [3, 3]
     for i in range(len(written) + 1):
-        scores = guard(np.array(prompt + written[:i]), np.zeros(12))
+        scores = guard(np.array(prompt + written[:i]), np.zeros(14))
     assert {DIGITS[t] for t in DIGITS if not np.isinf(scores[t])} == allowed_digits
     assert not np.isinf(scores[3])  # words stay allowed
 
