@@ -18,6 +18,10 @@ class ModelFileMissing(RuntimeError):
     """The GGUF file is not where the settings say."""
 
 
+#: A marker's start as far as it is written: "[", then the numbers of a list or range so far ("[1, ", "[1-").
+_MARKER_START = r"\[(?:\d+\s*[-,;]\s*)*"
+
+
 class WordsBeforeEnd:
     """A llama.cpp logits processor that rules out ending a reply before it has a word.
 
@@ -27,7 +31,7 @@ class WordsBeforeEnd:
     marker is complete, neither is opening another one: the model has to write what the passages say.
     """
 
-    _MARKERS = re.compile(r"\[\d*\]?")  # also a marker still being written, "[1"
+    _MARKERS = re.compile(_MARKER_START + r"\d*\]?")  # also a marker still being written, "[1", "[1, 2"
 
     def __init__(self, end_tokens: list[int], marker_tokens: list[int], detokenize: Callable[[list[int]], bytes]) -> None:
         self.end_tokens = end_tokens
@@ -56,7 +60,7 @@ class MarkersWithin:
     separator of a list or range, "[1, " "[1-"), only digits that can still make a number from 1 to ``count``, so every
     marker the model writes points at passages it was given."""
 
-    _OPEN = re.compile(r"\[(?:\d+\s*[-,;]\s*)*(\d*)$")  # the number being written inside a marker still open
+    _OPEN = re.compile(_MARKER_START + r"(\d*)$")  # the number being written inside a marker still open
 
     def __init__(self, count: int, digit_tokens: dict[int, str], detokenize: Callable[[list[int]], bytes]) -> None:
         valid = [str(n) for n in range(1, count + 1)]
@@ -171,12 +175,7 @@ class Generator:
             for user in ("a", "b"):
                 prompt = self._formatter(messages=[{"role": "system", "content": system}, {"role": "user", "content": user}])
                 tokens.append(self._llm.tokenize(prompt.prompt.encode("utf-8"), add_bos=not prompt.added_special, special=True))
-            common = 0
-            for x, y in zip(*tokens):
-                if x != y:
-                    break
-                common += 1
-            self._system_tokens[system] = tokens[0][:common]
+            self._system_tokens[system] = tokens[0][: self._llm.longest_token_prefix(*tokens)]
         return self._system_tokens[system]
 
     def _resume_after(self, system: str) -> None:

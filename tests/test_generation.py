@@ -20,7 +20,7 @@ def test_real_gguf_streams_through_the_chat_template(small_generator: Generator)
     assert len(pieces) > 1 and "".join(pieces).strip()
 
 
-VOCAB = {0: b"[", 1: b"1", 2: b"]", 3: b" Det", 4: b"<|im_end|>", 5: b" [", 6: b"][", 7: b" 72", 8: b"."}
+VOCAB = {0: b"[", 1: b"1", 2: b"]", 3: b" Det", 4: b"<|im_end|>", 5: b" [", 6: b"][", 7: b" 72", 8: b".", 9: b", ", 10: b"2"}
 END, MARKERS = [4], [0, 5, 6]
 
 
@@ -45,6 +45,7 @@ def _banned_after(written: list[int]) -> tuple[bool, bool]:
         ([3], False, False),
         ([8], True, False),  # punctuation is not a word
         ([7], False, False),  # a number outside a marker is
+        ([0, 1, 9, 10, 2], True, True),  # "[1, 2]": a list of passages is a marker too
     ],
 )
 def test_a_reply_needs_a_word_before_it_may_end(written: list[int], end_banned: bool, marker_banned: bool) -> None:
