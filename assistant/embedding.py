@@ -33,7 +33,7 @@ class Embedder:
         self,
         model: str,
         threads: int = 2,
-        batch_size: int = 16,
+        batch_size: int = 4,
         query_prompt: str = "query: ",
         passage_prompt: str = "passage: ",
         backend: str = "torch",

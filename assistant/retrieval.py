@@ -116,7 +116,7 @@ def best_sentences(question: str, hits: list[Hit], embedder: Embedder, keep: int
     context. Every passage keeps its best sentence; the budget then goes to the next best sentences wherever they
     are. A sentence already shown in an earlier passage (chunks overlap) is not shown twice.
     """
-    splits = [split_sentences(compact(h.chunk.text)) for h in hits]
+    splits = [_passage_sentences(h.chunk.text) for h in hits]
     if keep <= 0 and budget <= 0:
         return [" ".join(s) for s in splits]
     seen: list[str] = []
@@ -145,6 +145,12 @@ def best_sentences(question: str, hits: list[Hit], embedder: Embedder, keep: int
         chosen[p].append(i)
         used += len(splits[p][i])
     return [" ".join(splits[p][i] for i in sorted(c)) for p, c in enumerate(chosen)]
+
+
+def _passage_sentences(text: str) -> list[str]:
+    """A passage's sentences. A paragraph ends a sentence too: minutes often end one on a short word ("… sig om.")
+    that the answer splitter leaves joined, to spare abbreviations ("jf.", "nr.")."""
+    return [s for paragraph in compact(text).split("\n") for s in split_sentences(paragraph)]
 
 
 def _repeats(sentence: str, earlier: list[str]) -> bool:

@@ -45,7 +45,12 @@ class Settings(BaseSettings):
         "takes a hub id). The ONNX file is exported from the model folder once.",
     )
     embedding_threads: int = Field(2, ge=1, description="CPU threads for embedding (ONNX Runtime or PyTorch).")
-    embedding_batch_size: int = Field(16, ge=1, description="Passages embedded per batch when indexing.")
+    embedding_batch_size: int = Field(
+        4,
+        ge=1,
+        description="Passages embedded per batch when indexing (sorted by length). Small batches pad less: on 480 Greve "
+        "passages (ONNX, 2 threads) 4 ran at 2,860 tokens/s against 2,610 for 16.",
+    )
     query_prompt: str = Field("query: ", description="Prefix the embedding model expects before a question.")
     passage_prompt: str = Field("passage: ", description="Prefix the embedding model expects before a passage.")
 
