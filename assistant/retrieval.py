@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
@@ -148,9 +149,13 @@ def best_sentences(question: str, hits: list[Hit], embedder: Embedder, keep: int
 
 
 def _passage_sentences(text: str) -> list[str]:
-    """A passage's sentences. A paragraph ends a sentence too: minutes often end one on a short word ("… sig om.")
-    that the answer splitter leaves joined, to spare abbreviations ("jf.", "nr.")."""
-    return [s for paragraph in compact(text).split("\n") for s in split_sentences(paragraph)]
+    """A passage's sentences. A full stop before a paragraph break ends one too: minutes often end a sentence on a
+    short word ("… sig om.") that the answer splitter leaves joined, to spare abbreviations ("jf.", "nr."). A bare
+    paragraph break does not: text from some PDFs has a blank line after every line."""
+    return [s for paragraph in _PARAGRAPH_END.split(compact(text)) for s in split_sentences(paragraph)]
+
+
+_PARAGRAPH_END = re.compile(r"(?<=[.!?])\n")
 
 
 def _repeats(sentence: str, earlier: list[str]) -> bool:

@@ -57,6 +57,8 @@ D = "Referatet blev godkendt uden bemærkninger af alle fremmødte medlemmer."
         ([A, A], 3, 0, [A, A]),  # ...unless it is all the later passage has
         # a paragraph ends a sentence even after a short word ("… sig om."), so the cut-off repeat after it is found
         ([A, f"{B} Det drejer sig om.\n\n{A[:50]}"], 3, 0, [A, f"{B} Det drejer sig om."]),
+        # ...but a paragraph break without a full stop (PDF text with a blank line after every line) joins
+        ([f"{B[:30]}\n\n{B[30:]}", A], 1, 0, [f"{B[:30]}\n{B[30:]}", A]),
     ],
 )
 def test_best_sentences_budget_and_repeats(fake_embedder, passages: list[str], keep: int, budget: int, expected: list[str]) -> None:  # noqa: ANN001
