@@ -55,7 +55,8 @@ D = "Referatet blev godkendt uden bemærkninger af alle fremmødte medlemmer."
         # a sentence shown in an earlier passage (chunk overlap), whole or cut at the edge, is not repeated
         ([f"{C} {A}", f"{B} {A[:50]}"], 3, 0, [f"{C} {A}", B]),
         ([A, A], 3, 0, [A, A]),  # ...unless it is all the later passage has
-        # a paragraph ends a sentence even after a short word ("… sig om."), so the cut-off repeat after it is found
+        # a full stop before a paragraph break ends a sentence even after a short word ("… sig om."), so the cut-off
+        # repeat after it is found
         ([A, f"{B} Det drejer sig om.\n\n{A[:50]}"], 3, 0, [A, f"{B} Det drejer sig om."]),
         # ...but a paragraph break without a full stop (PDF text with a blank line after every line) joins
         ([f"{B[:30]}\n\n{B[30:]}", A], 1, 0, [f"{B[:30]}\n{B[30:]}", A]),
