@@ -41,11 +41,11 @@ def requantize(source: Path, target: Path, kind: str, threads: int) -> None:
         raise RuntimeError(f"llama.cpp could not quantise {source} to {kind}")
 
 
-def measure(path: Path, threads: int, tokens: int, rounds: int, flash_attn: bool) -> dict[str, object]:
+def measure(path: Path, threads: int, context: int, tokens: int, rounds: int, flash_attn: bool) -> dict[str, object]:
     """Prompt tokens/s for ``path``: ``rounds`` evaluations of the same ``tokens`` tokens from an empty context."""
     from llama_cpp import Llama
 
-    llm = Llama(str(path), n_ctx=4096, n_threads=threads, n_threads_batch=threads, n_batch=512, use_mmap=False, flash_attn=flash_attn, verbose=False)
+    llm = Llama(str(path), n_ctx=context, n_threads=threads, n_threads_batch=threads, n_batch=512, use_mmap=False, flash_attn=flash_attn, verbose=False)
     ids = llm.tokenize(TEXT.read_text("utf-8").encode())[:tokens]
     rates = []
     for _ in range(rounds):
@@ -71,18 +71,18 @@ def main() -> None:
     unknown = [k for k in kinds if k not in FTYPES]
     if unknown:
         sys.exit(f"unknown format(s) {unknown}; choose from {', '.join(FTYPES)}")
-    runs = [measure(model, s.llm_threads, args.tokens, args.rounds, False)]
+    runs = [measure(model, s.llm_threads, s.llm_context, args.tokens, args.rounds, False)]
     if args.flash_attn:
-        runs.append(measure(model, s.llm_threads, args.tokens, args.rounds, True))
+        runs.append(measure(model, s.llm_threads, s.llm_context, args.tokens, args.rounds, True))
     with tempfile.TemporaryDirectory() as tmp:
         for kind in kinds:
             target = Path(tmp) / f"{model.stem}.{kind}.gguf"
             requantize(model, target, kind, s.llm_threads)
-            runs.append(measure(target, s.llm_threads, args.tokens, args.rounds, False))
+            runs.append(measure(target, s.llm_threads, s.llm_context, args.tokens, args.rounds, False))
             target.unlink()
     for run in runs:
         print(f"{run['model']:>60} flash_attn={run['flash_attn']!s:5}: {run['median']} prompt tokens/s {run['tokens_per_s']}")
-    print(f"saved {save('prompt_throughput', {'settings': {'llm_threads': s.llm_threads}, 'runs': runs})}")
+    print(f"saved {save('prompt_throughput', {'settings': {'llm_threads': s.llm_threads, 'llm_context': s.llm_context}, 'runs': runs})}")
 
 
 if __name__ == "__main__":
