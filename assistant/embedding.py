@@ -108,13 +108,21 @@ class Embedder:
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        # Sorting by length keeps padding (wasted work) small inside each batch.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        prefixed = [prompt + t for t in texts]
+        if self._onnx is not None:
+            tokens = self._onnx.tokenize(prefixed)
+            lengths = [len(t) for t in tokens]
+        else:
+            st = self._st
+            lengths = [len(ids) for ids in st.tokenizer(prefixed, truncation=True, max_length=st.max_seq_length)["input_ids"]]
+        # Sorted by token count, a batch's texts are (nearly) equally long, so little work goes to padding: sorted by
+        # characters, 8% of the tokens computed for the Greve corpus were padding.
+        order = sorted(range(len(texts)), key=lengths.__getitem__)
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
             if self._onnx is not None:
-                out[idx] = self._onnx.encode([prompt + texts[i] for i in idx])
+                out[idx] = self._onnx.run([tokens[i] for i in idx])
             else:
                 out[idx] = self._st.encode([texts[i] for i in idx], prompt=prompt, batch_size=len(idx), normalize_embeddings=True, convert_to_numpy=True)
             if progress:
@@ -150,8 +158,9 @@ class _OnnxModel:
         max_len = int(_read_json(folder / "sentence_bert_config.json").get("max_seq_length", 512))
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_len)
+        self.tokenizer.no_padding()
         pad = self.tokenizer.token_to_id("<pad>")
-        self.tokenizer.enable_padding(pad_id=1 if pad is None else pad, pad_token="<pad>")
+        self.pad_id = 1 if pad is None else pad
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -162,16 +171,28 @@ class _OnnxModel:
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.dimension = int(_read_json(folder / "config.json").get("hidden_size") or self.encode(["x"]).shape[1])
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """Normalised vectors for already-prefixed texts."""
-        enc = self.tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in enc], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+    def tokenize(self, texts: list[str]) -> list[np.ndarray]:
+        """Token ids of already-prefixed texts, cut at the model's maximum length, not padded."""
+        # In slices, as small arrays: a corpus' worth of tokenizer Encodings at once would take gigabytes.
+        return [np.array(e.ids, dtype=np.int64) for i in range(0, len(texts), 512) for e in self.tokenizer.encode_batch(texts[i : i + 512])]
+
+    def run(self, tokens: list[np.ndarray]) -> np.ndarray:
+        """Normalised vectors for tokenised texts (padded here to the longest of them)."""
+        width = max(len(t) for t in tokens)
+        ids = np.full((len(tokens), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(tokens), width), dtype=np.int64)
+        for row, t in enumerate(tokens):
+            ids[row, : len(t)] = t
+            mask[row, : len(t)] = 1
         feed = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self.inputs:
             feed["token_type_ids"] = np.zeros_like(ids)
         hidden = self.session.run(None, feed)[0]
         return pool(hidden, mask, cls=self.cls, normalize=self.normalize)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Normalised vectors for already-prefixed texts."""
+        return self.run(self.tokenize(texts))
 
 
 def pool(hidden: np.ndarray, mask: np.ndarray, cls: bool = False, normalize: bool = True) -> np.ndarray:

@@ -106,3 +106,15 @@ def test_onnx_backend_does_not_load_pytorch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=True)
     assert out.stdout.strip() == "(1, 384) False"
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("backend", ["onnx", "torch"])
+def test_batches_give_each_text_its_own_vector(backend: str) -> None:
+    """Texts are batched by token count, out of their order: each still gets the vector it gets alone, in its place."""
+    require_models("multilingual-e5-small")
+    texts = [TEXTS[3] * 6, "Godkendt.", TEXTS[0], "Beslutning " + TEXTS[1] * 3, TEXTS[2]]
+    e = Embedder(Settings().embedding_model_path, batch_size=2, backend=backend)
+    together = e.embed_passages(texts)
+    alone = np.stack([e.embed_passages([t])[0] for t in texts])
+    assert (together * alone).sum(axis=1).min() > 0.9999
