@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(
         4,
         ge=1,
-        description="Passages embedded per batch when indexing (sorted by length). Small batches ran faster here: on 480 "
+        description="Passages embedded per batch when indexing (sorted by token count). Small batches ran faster here: on 480 "
         "Greve passages (ONNX, 2 threads) 4 ran at 2,860 tokens/s against 2,610 for 16, with the same vectors.",
     )
     query_prompt: str = Field("query: ", description="Prefix the embedding model expects before a question.")
