@@ -36,7 +36,7 @@ class Embedder:
         batch_size: int = 4,
         query_prompt: str = "query: ",
         passage_prompt: str = "passage: ",
-        backend: str = "torch",
+        backend: str = "onnx",
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"unknown embedding backend '{backend}'; choose from {', '.join(BACKENDS)}")

@@ -44,6 +44,7 @@ def test_onnx_backend_needs_a_local_folder() -> None:
 
 def test_default_backend_is_onnx() -> None:
     assert Settings().embedding_backend == "onnx"
+    assert Embedder("some-model").backend == "onnx"  # built directly, the same default as the settings'
     assert set(BACKENDS) == {"onnx-int8", "onnx", "torch"}
 
 
