@@ -113,8 +113,9 @@ class Embedder:
             tokens = self._onnx.tokenize(prefixed)
             lengths = [len(t) for t in tokens]
         else:
-            st = self._st
-            lengths = [len(ids) for ids in st.tokenizer(prefixed, truncation=True, max_length=st.max_seq_length)["input_ids"]]
+            st, lengths = self._st, []
+            for i in range(0, len(prefixed), 512):  # in slices, as the ONNX runtime tokenises
+                lengths += [len(ids) for ids in st.tokenizer(prefixed[i : i + 512], truncation=True, max_length=st.max_seq_length)["input_ids"]]
         # Sorted by token count, a batch's texts are (nearly) equally long, so little work goes to padding: sorted by
         # characters, 8% of the tokens computed for the Greve corpus were padding.
         order = sorted(range(len(texts)), key=lengths.__getitem__)
