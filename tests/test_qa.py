@@ -21,6 +21,13 @@ from tests.conftest import FakeEmbedder, FakeGenerator
         ("When does the new agreement take effect?", "en"),
         ("Hvem er formand for udvalget", "da"),
         ("Who chairs the committee?", "en"),
+        # Danish letters in a name do not make an English question Danish
+        ("How many pupils attend Rødovre Gymnasium?", "en"),
+        ("What did Køge Kommune decide about the budget?", "en"),
+        ("Who chairs Børne- og Ungeudvalget?", "en"),
+        ("Hvem er formand for Børne- og Ungeudvalget?", "da"),
+        ("Rødovre Kommune: hvornår blev den grundlagt?", "da"),
+        ("Er Århus med?", "da"),
     ],
 )
 def test_question_language(question: str, language: str) -> None:
