@@ -89,6 +89,44 @@ class Supported:
 
 
 _DIGITS = re.compile(r"\d+")
+# Number words, Danish and English (cardinals and ordinals), as the digits an answer may write for them. "en"/"et"
+# and "one" are left out: as articles and pronouns they would credit nearly every passage with a 1 (Danish "to",
+# 2, stays, though English text then holds a 2 wherever it says "to": a looser check, not a wrong one).
+_NUMBER_WORDS = {
+    word: str(n)
+    for n, words in {
+        1: "første first",
+        2: "to anden andet two second",
+        3: "tre tredje three third",
+        4: "fire fjerde four fourth",
+        5: "fem femte five fifth",
+        6: "seks sjette six sixth",
+        7: "syv syvende seven seventh",
+        8: "otte ottende eight eighth",
+        9: "ni niende nine ninth",
+        10: "ti tiende ten tenth",
+        11: "elleve ellevte eleven eleventh",
+        12: "tolv tolvte twelve twelfth",
+        13: "tretten thirteen",
+        14: "fjorten fourteen",
+        15: "femten fifteen",
+        16: "seksten sixteen",
+        17: "sytten seventeen",
+        18: "atten eighteen",
+        19: "nitten nineteen",
+        20: "tyve twenty",
+        30: "tredive thirty",
+        40: "fyrre forty",
+        50: "halvtreds fifty",
+        60: "tres sixty",
+        70: "halvfjerds seventy",
+        80: "firs eighty",
+        90: "halvfems ninety",
+        100: "hundrede hundred",
+        1000: "tusind thousand",
+    }.items()
+    for word in words.split()
+}
 _WORDS = re.compile(r"[^\W_]+")
 # Words that carry no claim of their own, in the two languages answers are written in.
 _FILLER = frozenset(
@@ -101,13 +139,17 @@ _FILLER = frozenset(
 
 
 def _digits(text: str) -> set[str]:
-    """The digit runs of a text ("1. januar 2016" → {"1", "2016"}; "14,8" → {"14", "8"})."""
-    return set(_DIGITS.findall(text))
+    """The numbers written in digits in a text, leading zeros dropped ("1. januar 2016" → {"1", "2016"};
+    "14,8" → {"14", "8"}; "2025-07-01" → {"2025", "7", "1"})."""
+    return {run.lstrip("0") or "0" for run in _DIGITS.findall(text)}
 
 
 def _passage_numbers(hit: Hit) -> set[str]:
+    """The numbers a passage states, in digits or in words: minutes write "seks anbefalinger" where an answer
+    writes "6 anbefalinger"."""
     c = hit.chunk
-    return _digits(" ".join((c.text, c.doc_title, c.heading, c.metadata.get("date", ""))))
+    text = " ".join((c.text, c.doc_title, c.heading, c.metadata.get("date", "")))
+    return _digits(text) | {_NUMBER_WORDS[w] for w in _WORDS.findall(text.lower()) if w in _NUMBER_WORDS}
 
 
 def makes_a_claim(sentence: str, question: str) -> bool:

@@ -102,6 +102,29 @@ def test_cited_sentences_are_verified_against_their_passage(
 
 
 @pytest.mark.parametrize(
+    ("passage", "answer", "confirmed"),
+    [
+        ("Opgaveudvalget kom med seks anbefalinger.", "Udvalget kom med 6 anbefalinger [1].", True),
+        ("The committee made twelve recommendations.", "It made 12 recommendations [1].", True),
+        ("Det tredje møde holdes i marts.", "The 3rd meeting is in March [1].", True),
+        ("Opgaveudvalget kom med seks anbefalinger.", "Udvalget kom med 7 anbefalinger [1].", False),
+        ("Ordningen gælder fra 1/7 2025.", "It applies from 2025-07-01 [1].", True),
+        ("Ordningen gælder fra 1/7 2025.", "It applies from 17 June 2025 [1].", False),
+        # "en" is an article far more often than a number: it gives a passage no 1
+        ("Der er en ny leder.", "There is 1 new leader [1].", False),
+    ],
+)
+def test_numbers_are_found_in_words_and_digits(passage: str, answer: str, confirmed: bool) -> None:
+    import numpy as np
+
+    from assistant.citations import support_sentences
+
+    hits = _passages(passage)
+    result = support_sentences(check_citations(answer, hits), hits, lambda s: np.array([[0.9]]), threshold=0.8, verify_threshold=0.78)
+    assert [(c.n, c.attached) for c in result.citations] == ([(1, False)] if confirmed else [])
+
+
+@pytest.mark.parametrize(
     ("sentence", "question", "claims"),
     [
         ("The company that won the tender for school meals in Roskilde is [1].", "Which company won the tender for school meals in Roskilde?", False),
