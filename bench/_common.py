@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from assistant.settings import Settings
+
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -17,10 +19,32 @@ def machine() -> dict[str, Any]:
     return {"cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(), "python": platform.python_version()}
 
 
-def save(name: str, result: dict[str, Any]) -> Path:
-    """Write ``result`` (with the machine and time) to bench/results/<name>.json and return the path."""
+#: The settings that change speed, memory or recall: every result records them (model files by name).
+_NOTED = (
+    "embedding_model", "embedding_backend", "embedding_threads", "embedding_batch_size", "chunk_size", "chunk_overlap",
+    "retrieval_mode", "retrieval_depth", "rrf_k", "top_k", "translate_questions", "llm_model", "llm_threads",
+    "llm_context", "llm_max_tokens", "llm_keep_system_state", "context_sentences", "context_chars",
+)  # fmt: skip
+
+
+def noted(settings: Settings) -> dict[str, Any]:
+    """The speed-relevant settings a result was measured under, as JSON values."""
+    values = settings.model_dump(include=set(_NOTED))
+    # The models actually loaded (the settings leave them empty for the packaged defaults), by name: a hub id stays whole.
+    values["llm_model"] = settings.llm_model_path.name
+    embedding = settings.embedding_model_path
+    values["embedding_model"] = Path(embedding).name if Path(embedding).exists() else embedding
+    return dict(sorted(values.items()))
+
+
+def save(name: str, result: dict[str, Any], settings: Settings) -> Path:
+    """Write ``result`` (with the machine, the time and ``settings``) to bench/results/<name>.json and return the path.
+
+    A result's own "settings" entry (what the benchmark overrode or adds) is kept over the recorded ones.
+    """
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
+    result = {**result, "settings": {**noted(settings), **result.get("settings", {})}}
     payload = {"benchmark": name, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": machine(), **result}
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     return path

@@ -100,7 +100,7 @@ def main() -> None:
         f"cold: first token {result['cold_first_token_s']} s, full {result['cold_full_answer_s']} s; "
         f"after another question (median): first token {result['first_token_s_median']} s, full answer {result['full_answer_s_median']} s"
     )
-    print(f"wrote {save('answer_latency', result)}")
+    print(f"wrote {save('answer_latency', result, settings)}")
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ def main() -> None:
     }
     for key, value in result.items():
         print(f"{key:>28}: {value}")
-    print(f"saved {save('index_throughput', result)}")
+    print(f"saved {save('index_throughput', result, s)}")
 
 
 if __name__ == "__main__":

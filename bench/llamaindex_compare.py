@@ -180,7 +180,7 @@ def main() -> None:
         print(f"{side:>10}: " + ", ".join(f"{k} {v}" for k, v in r.items() if k != "answer"))
         print(f"{'':>10}  answer: {str(r['answer'])[:200]!r}")
     print(f"LlamaIndex / ours (higher = ours faster): {ratios}")
-    print(f"saved {save('llamaindex_compare', result)}")
+    print(f"saved {save('llamaindex_compare', result, settings)}")
 
 
 if __name__ == "__main__":

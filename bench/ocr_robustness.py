@@ -26,6 +26,7 @@ from assistant.chunking import Chunker, embedding_text  # noqa: E402
 from assistant.evaluation import GoldQuestion, Scores, first_relevant_rank, read_gold  # noqa: E402
 from assistant.ingest import load_documents  # noqa: E402
 from assistant.records import Chunk, Document, Hit  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
 
 GREVE = ROOT.parent / "shared" / "corpora" / "greve" / "agenda_items.jsonl"
 OCR_SEED = "koebenhavn-sof-hovedmed-2025-referat-ocr.txt"
@@ -71,8 +72,9 @@ def _row(name: str, s: Scores) -> dict[str, float]:
 
 
 def main() -> None:
-    result: dict[str, object] = {}
-    chunker = Chunker()
+    result: dict[str, object] = {"settings": {"channel": "lexical only"}}
+    settings = Settings()
+    chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
 
     seed_docs, _ = load_documents([ROOT / "seeds"])
     seed_chunks = [c for d in seed_docs for c in chunker.split(d)]
@@ -102,7 +104,7 @@ def main() -> None:
             "plain_stems": _row("OCR-degraded text, plain stems", lexical_scores(noisy, noisy_gold, False)),
             "ocr_robust": _row("OCR-degraded text, OCR-robust", lexical_scores(noisy, noisy_gold, True)),
         }
-    print(f"saved {save('ocr_robustness', result)}")
+    print(f"saved {save('ocr_robustness', result, settings)}")
 
 
 if __name__ == "__main__":

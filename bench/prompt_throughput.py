@@ -82,7 +82,7 @@ def main() -> None:
             target.unlink()
     for run in runs:
         print(f"{run['model']:>60} flash_attn={run['flash_attn']!s:5}: {run['median']} prompt tokens/s {run['tokens_per_s']}")
-    print(f"saved {save('prompt_throughput', {'settings': {'llm_threads': s.llm_threads, 'llm_context': s.llm_context}, 'runs': runs})}")
+    print(f"saved {save('prompt_throughput', {'runs': runs}, s)}")
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ def main() -> None:
         times = search_times_ms(retriever, qs, rounds)
         result[name] = {"p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1), "mean_ms": round(statistics.mean(times), 1)}
         print(f"{name:>8}: p50 {result[name]['p50_ms']} ms, p95 {result[name]['p95_ms']} ms over {len(times)} queries")  # type: ignore[index]
-    print(f"saved {save('query_latency', result)}")
+    print(f"saved {save('query_latency', result, assistant.settings)}")
 
 
 if __name__ == "__main__":

@@ -146,7 +146,7 @@ def main() -> None:
         line = ", ".join(f"{m} p50 {t['p50_ms']} / p95 {t['p95_ms']} ms" for m, t in timings.items())
         print(f"{size:>7} passages: {line}")
         print(f"{'':>7} FAISS one query: flat {types['flat_p50_ms']} ms (2 threads {types['flat_2_threads_p50_ms']} ms), HNSW {types['hnsw_p50_ms']} ms (recall@10 {types['hnsw_recall_at_10']})")
-    print(f"saved {save('scale_latency', result)}")
+    print(f"saved {save('scale_latency', result, seeds.settings)}")
 
 
 if __name__ == "__main__":

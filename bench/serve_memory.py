@@ -82,7 +82,7 @@ def main() -> None:
         "target_peak_rss_gb": 2.5,
     }
     print(f"serve: {result['rss_after_start_gb']} GB after start, peak {result['peak_rss_gb']} GB after {len(timings)} questions")
-    print(f"wrote {save('serve_memory', result)}")
+    print(f"wrote {save('serve_memory', result, s)}")
 
 
 if __name__ == "__main__":
