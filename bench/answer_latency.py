@@ -80,9 +80,6 @@ def main() -> None:
     result = {
         "question": args.question,
         "model": settings.llm_model_path.name,
-        "settings": {"llm_threads": settings.llm_threads, "top_k": settings.top_k, "context_sentences": settings.context_sentences, "context_chars": settings.context_chars,
-                     "translate_questions": settings.translate_questions, "llm_keep_system_state": settings.llm_keep_system_state,
-                     "embedding_backend": settings.embedding_backend},
         "model_load_s": round(load_s, 2),
         "retrieval_s": round(retrieval_s, 2),
         "approx_prompt_tokens": prompt_tokens,

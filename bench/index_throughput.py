@@ -43,7 +43,6 @@ def main() -> None:
         size = dir_size(index_dir)
     result = {
         "corpus": [str(p) for p in args.paths],
-        "settings": {"embedding_backend": s.embedding_backend, "embedding_threads": s.embedding_threads, "batch_size": s.embedding_batch_size, "chunk_size": s.chunk_size},
         "documents": report.documents,
         "words": words,
         "passages": report.chunks,

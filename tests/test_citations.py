@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from assistant.citations import check_citations
+from assistant.citations import Supported, check_citations, support_sentences
 from assistant.records import Chunk, Hit
 
 
@@ -74,6 +75,11 @@ def test_uncited_sentences_get_the_best_passage_or_are_flagged() -> None:
     assert result.unsupported == ["Paris er hovedstad."] and result.unverified == 0
 
 
+def _supported(answer: str, hits: list[Hit], sims: list[list[float]]) -> Supported:
+    """The answer checked against ``hits`` with fixed similarities, at the thresholds the settings default to."""
+    return support_sentences(check_citations(answer, hits), hits, lambda s: np.array(sims), threshold=0.8, verify_threshold=0.78)
+
+
 @pytest.mark.parametrize(
     ("answer", "sims", "text", "cited", "unsupported", "unverified"),
     [
@@ -90,12 +96,7 @@ def test_uncited_sentences_get_the_best_passage_or_are_flagged() -> None:
 def test_cited_sentences_are_verified_against_their_passage(
     answer: str, sims: list[list[float]], text: str, cited: list[tuple[int, bool]], unsupported: list[str], unverified: int
 ) -> None:
-    import numpy as np
-
-    from assistant.citations import support_sentences
-
-    hits = _passages("Politianmeldelse inden 72 timer.", "Underskuddet er 58 mio. kr.")
-    result = support_sentences(check_citations(answer, hits), hits, lambda s: np.array(sims), threshold=0.8, verify_threshold=0.78)
+    result = _supported(answer, _passages("Politianmeldelse inden 72 timer.", "Underskuddet er 58 mio. kr."), sims)
     assert result.text == text
     assert [(c.n, c.attached) for c in result.citations] == cited
     assert result.unsupported == unsupported and result.unverified == unverified
@@ -115,12 +116,7 @@ def test_cited_sentences_are_verified_against_their_passage(
     ],
 )
 def test_numbers_are_found_in_words_and_digits(passage: str, answer: str, confirmed: bool) -> None:
-    import numpy as np
-
-    from assistant.citations import support_sentences
-
-    hits = _passages(passage)
-    result = support_sentences(check_citations(answer, hits), hits, lambda s: np.array([[0.9]]), threshold=0.8, verify_threshold=0.78)
+    result = _supported(answer, _passages(passage), [[0.9]])
     assert [(c.n, c.attached) for c in result.citations] == ([(1, False)] if confirmed else [])
 
 
