@@ -11,7 +11,7 @@ from typing import Any
 
 from .ingest import decode, jsonl_objects
 from .qa import Assistant
-from .records import Answer, Hit
+from .records import Answer, Citation, Hit
 
 
 class QuestionFileError(ValueError):
@@ -59,40 +59,30 @@ def read_questions(path: Path) -> list[Question]:
     return questions
 
 
-def passage_record(hit: Hit) -> dict[str, Any]:
-    """A retrieved passage as written in batch output."""
-    c = hit.chunk
-    return {
-        "rank": hit.rank,
-        "id": c.id,
-        "doc": c.doc_id,
-        "title": c.doc_title,
-        "text": c.text,
-        "score": round(hit.score, 4),
-        "location": {
-            "heading": c.heading,
-            "line_start": c.line_start,
-            "line_end": c.line_end,
-            **({"page_start": c.page_start, "page_end": c.page_end} if c.page_start else {}),
-            "start": c.start,
-            "end": c.end,
-            **c.metadata,
-        },
-    }
+@dataclass(frozen=True)
+class BatchResult:
+    """One question's outcome in a batch: its passages, its answer (None for retrieval-only runs), or its error."""
 
+    question: Question
+    passages: list[Hit]
+    answer: Answer | None = None
+    error: str = ""
 
-def result_record(q: Question, hits: list[Hit], answer: Answer | None) -> dict[str, Any]:
-    """One line of batch output (``answer`` is None for retrieval-only runs)."""
-    return {
-        "id": q.id,
-        "question": q.question,
-        **q.extra,
-        "answer": answer.text if answer else None,
-        "abstained": answer.abstained if answer else None,
-        "citations": [{"n": c.n, "passage_id": c.hit.chunk.id, "attached": c.attached} for c in answer.citations] if answer else [],
-        "unsupported": answer.unsupported if answer else [],
-        "passages": [passage_record(h) for h in hits],
-    }
+    def to_record(self) -> dict[str, Any]:
+        """The result as one line of JSONL output."""
+        q = self.question
+        answer = self.answer.to_record() if self.answer else {"answer": None, "abstained": None, "citations": [], "unsupported": []}
+        record = {"id": q.id, "question": q.question, **q.extra, **answer, "passages": [h.to_record() for h in self.passages]}
+        return {**record, "error": self.error} if self.error else record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> BatchResult:
+        """A result read back from its JSONL line (a journal being resumed, or turned into a report)."""
+        fixed = {"id", "question", "answer", "abstained", "citations", "unsupported", "passages", "error"}
+        question = Question(str(record.get("id")), str(record.get("question", "")), {k: v for k, v in record.items() if k not in fixed})
+        passages = [Hit.from_record(p) for p in record.get("passages", [])]
+        answer = Answer.from_record(question.question, record, passages) if record.get("answer") is not None else None
+        return cls(question, passages, answer, str(record.get("error", "")))
 
 
 OUTPUT_FORMATS = {".jsonl": "JSON lines", ".csv": "CSV", ".md": "Markdown report"}
@@ -103,9 +93,9 @@ def journal_path(output: Path) -> Path:
     return output if output.suffix.lower() == ".jsonl" else output.with_name(output.name + ".jsonl")
 
 
-def read_records(journal: Path) -> list[dict[str, Any]]:
-    """The records of a journal, the last one per id (a retried question replaces its failure)."""
-    by_id: dict[str, dict[str, Any]] = {}
+def read_journal(journal: Path) -> list[BatchResult]:
+    """The results of a journal, the last one per question id (a retried question replaces its failure)."""
+    by_id: dict[str, BatchResult] = {}
     if journal.exists():
         for line in journal.read_text("utf-8").splitlines():
             try:
@@ -113,7 +103,8 @@ def read_records(journal: Path) -> list[dict[str, Any]]:
             except json.JSONDecodeError:
                 continue  # a line cut short by an interruption
             if isinstance(record, dict):
-                by_id[str(record.get("id"))] = record
+                result = BatchResult.from_record(record)
+                by_id[result.question.id] = result
     return list(by_id.values())
 
 
@@ -124,73 +115,58 @@ def run_batch(
     retrieve_only: bool = False,
     top_k: int | None = None,
     progress: Callable[[Question], None] | None = None,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[BatchResult]:
     """Answer each question not answered by an earlier run of the same output, appending its record as soon as it
-    is done; yields the new records. A question that fails gets a record with ``error`` and the run goes on.
+    is done; yields the new results. A question that fails gets a record with ``error`` and the run goes on.
     Once all are done, a CSV or Markdown output is written from the records."""
     if output.suffix.lower() not in OUTPUT_FORMATS:
         raise QuestionFileError(f"{output}: unsupported output; use {', '.join(OUTPUT_FORMATS)}")
     output.parent.mkdir(parents=True, exist_ok=True)
     journal = journal_path(output)
-    done = {str(r["id"]) for r in read_records(journal) if not r.get("error")}  # failed ones are tried again
+    done = {r.question.id for r in read_journal(journal) if not r.error}  # failed ones are tried again
     with journal.open("a", encoding="utf-8") as out:
         for q in questions:
             if q.id in done:
                 continue
             try:
                 if retrieve_only:
-                    record = result_record(q, assistant.retrieve(q.question, top_k, translate=False), None)
+                    result = BatchResult(q, assistant.retrieve(q.question, top_k, translate=False))
                 else:
                     answer = assistant.ask(q.question, top_k)
-                    record = result_record(q, answer.passages, answer)
+                    result = BatchResult(q, answer.passages, answer)
             except Exception as exc:  # noqa: BLE001 - one failing question is reported, the run goes on
-                record = {**result_record(q, [], None), "error": f"{type(exc).__name__}: {exc}"}
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                result = BatchResult(q, [], error=f"{type(exc).__name__}: {exc}")
+            out.write(json.dumps(result.to_record(), ensure_ascii=False) + "\n")
             out.flush()
             if progress:
                 progress(q)
-            yield record
+            yield result
     if journal != output:
-        write_report(read_records(journal), output)
+        write_report(read_journal(journal), output)
 
 
-def write_report(records: list[dict[str, Any]], output: Path) -> None:
-    """Write records as CSV (one row a question, citations flattened) or as a Markdown report quoting the sources."""
+def write_report(results: list[BatchResult], output: Path) -> None:
+    """Write results as CSV (one row a question, citations flattened) or as a Markdown report quoting the sources."""
     if output.suffix.lower() == ".csv":
         with output.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(["id", "question", "answer", "abstained", "citations", "sources", "error"])
-            for r in records:
-                cited = _cited_passages(r)
+            for r in results:
+                cited = r.answer.citations if r.answer else []
                 writer.writerow([
-                    r["id"], r["question"], r.get("answer") or "", r.get("abstained"),
-                    " ".join(f"[{n}]" for n, _ in cited),
-                    " | ".join(f"[{n}] {p['title']} ({p['doc']}, {_where(p)})" for n, p in cited),
-                    r.get("error", ""),
+                    r.question.id, r.question.question, r.answer.text if r.answer else "", r.answer.abstained if r.answer else None,
+                    " ".join(f"[{c.n}]" for c in cited), " | ".join(c.line for c in cited), r.error,
                 ])  # fmt: skip
         return
     lines = ["# Batch answers", ""]
-    for r in records:
-        lines += [f"## {r['id']}. {r['question']}", ""]
-        if r.get("error"):
-            lines += [f"**Failed:** {r['error']}", ""]
+    for r in results:
+        lines += [f"## {r.question.id}. {r.question.question}", ""]
+        if r.error:
+            lines += [f"**Failed:** {r.error}", ""]
             continue
-        lines += [r.get("answer") or "_(retrieval only: no answer written)_", ""]
-        for n, p in _cited_passages(r) or [(p["rank"], p) for p in r["passages"]]:
-            quoted = "\n".join("> " + line for line in p["text"].splitlines() if line.strip())
-            lines += [f"**[{n}] {p['title']}** — {p['doc']}, {_where(p)}", "", quoted, ""]
+        lines += [r.answer.text if r.answer else "_(retrieval only: no answer written)_", ""]
+        shown = r.answer.citations if r.answer and r.answer.citations else [Citation(h.rank, h) for h in r.passages]
+        for c in shown:
+            quoted = "\n".join("> " + line for line in c.hit.chunk.text.splitlines() if line.strip())
+            lines += [f"**{c.line}**", "", quoted, ""]
     output.write_text("\n".join(lines), "utf-8")
-
-
-def _cited_passages(record: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
-    by_id = {p["id"]: p for p in record.get("passages", [])}
-    return [(c["n"], by_id[c["passage_id"]]) for c in record.get("citations", []) if c["passage_id"] in by_id]
-
-
-def _where(passage: dict[str, Any]) -> str:
-    loc = passage["location"]
-    if loc.get("page_start"):
-        lines = f"page {loc['page_start']}" if loc["page_start"] == loc["page_end"] else f"pages {loc['page_start']}-{loc['page_end']}"
-    else:
-        lines = f"lines {loc['line_start']}-{loc['line_end']}"
-    return ", ".join(p for p in (loc.get("date", ""), loc.get("heading", ""), lines) if p)

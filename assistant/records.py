@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,12 @@ class Chunk:
     page_end: int = 0
 
     @property
+    def dated_title(self) -> str:
+        """The document's title, with the meeting date where the title does not give it."""
+        date = self.metadata.get("date", "")
+        return self.doc_title if not date or date in self.doc_title else f"{self.doc_title}, {date}"
+
+    @property
     def location(self) -> str:
         """Human-readable place of the passage: agenda item, and pages (PDF) or lines."""
         if self.page_start:
@@ -44,6 +53,19 @@ class Chunk:
         else:
             where = f"lines {self.line_start}-{self.line_end}" if self.line_end != self.line_start else f"line {self.line_start}"
         return f"{self.heading}, {where}" if self.heading else where
+
+
+    def to_record(self) -> dict[str, Any]:
+        """Where the passage is, as written in batch output and read back by ``Chunk.from_record``."""
+        return {
+            "heading": self.heading,
+            "line_start": self.line_start,
+            "line_end": self.line_end,
+            **({"page_start": self.page_start, "page_end": self.page_end} if self.page_start else {}),
+            "start": self.start,
+            "end": self.end,
+            **self.metadata,
+        }
 
 
 @dataclass(frozen=True)
@@ -54,6 +76,24 @@ class Hit:
     score: float
     rank: int
     row: int = -1  #: the passage's row in the index (its vector's id), -1 when unknown
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)  #: the passage's stored vector
+
+    def to_record(self) -> dict[str, Any]:
+        """The passage as written in batch output."""
+        c = self.chunk
+        return {"rank": self.rank, "id": c.id, "doc": c.doc_id, "title": c.doc_title, "text": c.text, "score": round(self.score, 4), "location": c.to_record()}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Hit:
+        """A passage read back from batch output (what ``to_record`` wrote)."""
+        loc = dict(record["location"])
+        fields = {k: loc.pop(k, 0) for k in ("line_start", "line_end", "page_start", "page_end", "start", "end")}
+        heading = str(loc.pop("heading", ""))
+        chunk = Chunk(
+            record["id"], record["doc"], record["title"], record["text"], fields["start"], fields["end"], fields["line_start"],
+            fields["line_end"], heading, {k: str(v) for k, v in loc.items()}, fields["page_start"], fields["page_end"],
+        )  # fmt: skip
+        return cls(chunk, float(record.get("score", 0.0)), int(record["rank"]))
 
 
 @dataclass(frozen=True)
@@ -63,6 +103,12 @@ class Citation:
     n: int
     hit: Hit
     attached: bool = False  #: added by the assistant (by similarity) where the model cited nothing
+
+    @property
+    def line(self) -> str:
+        """The citation as one line: number, document, place, file, and how it was attached."""
+        c = self.hit.chunk
+        return f"[{self.n}] {c.dated_title} — {c.location} ({c.doc_id})" + (" (attached by similarity)" if self.attached else "")
 
 
 @dataclass
@@ -78,6 +124,50 @@ class Answer:
     unsupported: list[str] = field(default_factory=list)  #: sentences no passage supports (shown as such, never as sourced)
     unverified_citations: int = 0  #: [n] markers removed because passage n did not support their sentence
     seconds: float = 0.0
+
+    def to_record(self) -> dict[str, Any]:
+        """The answer's part of a batch record: text, abstention, citations by passage id, unsupported sentences."""
+        return {
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [{"n": c.n, "passage_id": c.hit.chunk.id, "attached": c.attached} for c in self.citations],
+            "unsupported": self.unsupported,
+        }
+
+    @classmethod
+    def from_record(cls, question: str, record: dict[str, Any], passages: list[Hit]) -> Answer:
+        """An answer read back from a batch record, its citations pointing at ``passages`` (by passage id)."""
+        by_id = {h.chunk.id: h for h in passages}
+        citations = [Citation(c["n"], by_id[c["passage_id"]], bool(c.get("attached"))) for c in record.get("citations", []) if c["passage_id"] in by_id]
+        return cls(question, record.get("answer") or "", citations, passages, bool(record.get("abstained")), unsupported=list(record.get("unsupported", [])))
+
+
+@dataclass(frozen=True)
+class QueryForm:
+    """One wording of a question that retrieval searches with, and the weight of each channel's ranking for it."""
+
+    text: str
+    dense_weight: float  #: 0: not searched by embedding
+    lexical_weight: float  #: 0: not searched by words
+    kind: str = "question"  #: "question" (as asked) or "translation" (put into Danish by the answer model)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question ready for retrieval: the language it is asked (and to be answered) in, and the forms it is searched
+    in, the question as asked first."""
+
+    question: str
+    language: str  #: "da" or "en"
+    forms: tuple[QueryForm, ...]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the model is shown: the relevant passages (numbered from 1 in this order) and the text shown of each."""
+
+    passages: list[Hit]
+    texts: list[str]
 
 
 @dataclass(frozen=True)
@@ -120,3 +210,16 @@ def _date_span(date: str) -> tuple[str, str]:
     if len(day) == 7:
         return f"{day}-01", f"{day}-31"
     return day, day
+
+
+@dataclass(frozen=True)
+class IndexBuild:
+    """A complete index as an indexer hands it to a store to write: every document, its chunks, what was embedded of
+    each (``texts``, also what the lexical channel indexes), their hashes and vectors, and the manifest."""
+
+    documents: list[Document]
+    chunks: list[Chunk]
+    texts: list[str]
+    hashes: list[str]
+    vectors: np.ndarray  #: one row a chunk, float32, L2-normalised
+    manifest: dict[str, Any]

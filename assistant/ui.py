@@ -10,10 +10,10 @@ from typing import Any
 
 import gradio as gr
 
-from .index import BuildReport
+from .indexing import BuildReport, add_uploads
 from .ingest import SUPPORTED, Problem
 from .qa import Assistant
-from .records import Answer, Filter, Hit
+from .records import Answer, Citation, Filter, Hit
 from .settings import Settings
 
 _CSS = """
@@ -60,11 +60,6 @@ def chat_text(text: str, answer: Answer | None) -> str:
     return f"{answer.text}\n\n⚠ Not supported by the documents:\n{flagged}"
 
 
-def citation_label(n: int, hit: Hit) -> str:
-    """How a cited source is offered for opening: number, document and place."""
-    return f"[{n}] {hit.chunk.doc_title} — {hit.chunk.location}"
-
-
 def document_html(document_text: str, hit: Hit) -> str:
     """The whole document with the cited passage highlighted, under a line saying where it is."""
     c = hit.chunk
@@ -109,7 +104,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
     def respond(
         message: str, history: list[dict[str, Any]], files: list[str] | None, bodies: list[str] | None, date_from: str, date_to: str
-    ) -> Iterator[tuple[list[dict[str, Any]], str, str, Any, list[tuple[int, Hit]]]]:
+    ) -> Iterator[tuple[list[dict[str, Any]], str, str, Any, list[Citation]]]:
         message = (message or "").strip()
         if not message:
             yield history, "", gr.skip(), gr.skip(), gr.skip()
@@ -125,29 +120,30 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     yield history, "", sources_html(partial.passages, partial.answer), hidden, []
                 else:
                     cited = partial.answer.citations
-                    picker = gr.update(choices=[citation_label(c.n, c.hit) for c in cited], value=None, visible=True)
-                    yield history, "", sources_html(partial.passages, partial.answer), picker, [(c.n, c.hit) for c in cited]
+                    picker = gr.update(choices=[c.line for c in cited], value=None, visible=True)
+                    yield history, "", sources_html(partial.passages, partial.answer), picker, cited
         except Exception as exc:  # noqa: BLE001 - shown to the user as one line, the chat stays usable
             history[-1] = {"role": "assistant", "content": f"Error: {exc}"}
             yield history, "", "", hidden, []
 
-    def open_source(label: str | None, cited: list[tuple[int, Hit]]) -> str:
-        hit = next((h for n, h in cited if citation_label(n, h) == label), None)
-        return document_html(assistant.index.document_text(hit.chunk.doc_id), hit) if hit else ""
+    def open_source(label: str | None, cited: list[Citation]) -> str:
+        hit = next((c.hit for c in cited if c.line == label), None)
+        return document_html(assistant.store.document_text(hit.chunk.doc_id), hit) if hit else ""
 
     def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, Any, Any]:  # noqa: B008 - Gradio's idiom
         if not files:
             return "Choose one or more files first.", gr.skip(), gr.skip()
         try:
-            report, refused = assistant.add_documents(
-                [(Path(f), Path(f).name) for f in files], progress=lambda done, total: progress((done, max(total, 1)), desc="Embedding passages")
-            )
+            report, refused = add_uploads(
+                assistant.settings, [(Path(f), Path(f).name) for f in files], assistant.embedder,
+                progress=lambda done, total: progress((done, max(total, 1)), desc="Embedding passages"),
+            )  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - one line for the user; the previous index stays in use
             return f"Error: {exc}", gr.skip(), gr.skip()
-        facets = assistant.index.facets()
+        facets = assistant.store.facets()
         return upload_report(report, refused), gr.update(choices=facets["files"]), gr.update(choices=facets["bodies"])
 
-    facets = assistant.index.facets()
+    facets = assistant.store.facets()
     dates = " to ".join(facets["dates"]) if facets["dates"] else "none"
 
     with gr.Blocks(title="Municipal documents assistant") as app:

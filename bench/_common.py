@@ -11,6 +11,8 @@ from typing import Any
 
 from assistant.settings import Settings
 
+ROOT = Path(__file__).resolve().parent.parent  #: the source checkout
+SHARED = ROOT.parent / "shared"  #: the shared corpora and models notes
 RESULTS = Path(__file__).parent / "results"
 
 

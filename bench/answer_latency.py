@@ -1,7 +1,7 @@
 """Time to first token and to a full cited answer, with the default model, on the built index.
 
-    python bench/answer_latency.py                       # the example question, 3 rounds
-    python bench/answer_latency.py --question "Hvornår træder den nye MED-aftale i kraft?" --rounds 2
+    python -m bench.answer_latency                       # the example question, 3 rounds
+    python -m bench.answer_latency --question "Hvornår træder den nye MED-aftale i kraft?" --rounds 2
 
 Round 1 asks the question first thing after the models load ("cold": the whole prompt is evaluated); each later
 round first asks another question (untimed), as a chat user before would, then the timed one: that shows what the
@@ -13,18 +13,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from _common import save  # noqa: E402
-
-from assistant.language import question_language  # noqa: E402
-from assistant.qa import Assistant  # noqa: E402
-from assistant.retrieval import best_sentences  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from assistant.qa import Assistant
+from assistant.settings import Settings
+from bench._common import save
 
 EXAMPLE = "What was decided about police reporting of violence?"
 
@@ -70,9 +64,9 @@ def main() -> None:
     start = time.perf_counter()
     assistant.retrieve(args.question)
     retrieval_s = time.perf_counter() - start  # for an English question this includes its translation by the model
-    texts = best_sentences(args.question, final.passages, assistant.embedder, settings.context_sentences, settings.context_chars)
-    language = question_language(args.question)
-    messages = assistant.prompts.messages(args.question, final.passages, language, settings.passage_chars, texts) if final.passages else []
+    query = assistant.rewriter.run(args.question)
+    context = assistant.context.run(query, final.passages)
+    messages = assistant.prompt.messages(query, context) if context.passages else []
     llm = assistant.generator._llm  # noqa: SLF001 - the benchmark looks inside on purpose
     # The chat template adds a few tokens a message; the contents are nearly all of the prompt.
     sizes = [len(llm.tokenize(m["content"].encode(), add_bos=False)) + 5 for m in messages] if llm is not None else [0]

@@ -1,7 +1,7 @@
 """Index build throughput: passages/s and words/s for a corpus, into a fresh index folder.
 
-    python bench/index_throughput.py seeds/
-    python bench/index_throughput.py ../shared/corpora/greve/agenda_items.jsonl --index-dir /tmp/greve-index
+    python -m bench.index_throughput seeds/
+    python -m bench.index_throughput ../shared/corpora/greve/agenda_items.jsonl --index-dir /tmp/greve-index
 """
 
 from __future__ import annotations
@@ -11,15 +11,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from _common import dir_size, save  # noqa: E402
-
-from assistant.chunking import Chunker  # noqa: E402
-from assistant.embedding import BACKENDS, Embedder  # noqa: E402
-from assistant.index import build_index  # noqa: E402
-from assistant.ingest import load_documents  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from assistant.chunking import Chunker
+from assistant.embedding import BACKENDS, Embedder
+from assistant.index import FaissFolder
+from assistant.indexing import build_index
+from assistant.ingest import load_documents
+from assistant.settings import Settings
+from bench._common import dir_size, save
 
 
 def main() -> None:
@@ -38,8 +36,8 @@ def main() -> None:
         index_dir = args.index_dir or Path(tmp) / "index"
         embedder = Embedder.from_settings(s)
         embedder.warm_up()  # model loading is not indexing
-        report = build_index(args.paths, index_dir, embedder, Chunker(s.chunk_size, s.chunk_overlap))
-        again = build_index(args.paths, index_dir, embedder, Chunker(s.chunk_size, s.chunk_overlap))
+        report = build_index(args.paths, FaissFolder(index_dir), embedder, Chunker.from_settings(s))
+        again = build_index(args.paths, FaissFolder(index_dir), embedder, Chunker.from_settings(s))
         size = dir_size(index_dir)
     result = {
         "corpus": [str(p) for p in args.paths],

@@ -6,7 +6,7 @@ LlamaIndex is installed for this benchmark only, in its own environment that reu
     echo "$PWD/.venv/lib/python3.11/site-packages" > bench/.venv-llamaindex/lib/python3.11/site-packages/main-venv.pth
     bench/.venv-llamaindex/bin/pip install llama-index-core==0.14.25 llama-index-embeddings-huggingface \\
         llama-index-llms-llama-cpp llama-index-vector-stores-faiss
-    bench/.venv-llamaindex/bin/python bench/llamaindex_compare.py
+    bench/.venv-llamaindex/bin/python -m bench.llamaindex_compare
 
 The LlamaIndex pipeline is the one its documentation describes: SimpleDirectoryReader, SentenceSplitter (300 tokens,
 overlap 40, counted with the e5 tokenizer, since its default tokenizer would be downloaded), HuggingFaceEmbedding
@@ -22,22 +22,17 @@ from __future__ import annotations
 import argparse
 import gc
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from _common import save  # noqa: E402
-from query_latency import percentile  # noqa: E402
-
-from assistant.chunking import Chunker  # noqa: E402
-from assistant.evaluation import Scores, first_relevant_rank, read_gold  # noqa: E402
-from assistant.index import build_index  # noqa: E402
-from assistant.qa import Assistant  # noqa: E402
-from assistant.records import Chunk, Hit  # noqa: E402
-from assistant.settings import PROJECT_ROOT, Settings  # noqa: E402
+from assistant.evaluation import Scores, first_relevant_rank, read_gold
+from assistant.indexing import index_paths
+from assistant.qa import Assistant
+from assistant.records import Chunk, Hit
+from assistant.settings import Settings
+from bench._common import ROOT, save
+from bench.query_latency import percentile
 
 EXAMPLE = "What was decided about police reporting of violence?"
 BETWEEN = "Hvem er formand for Beskæftigelsesudvalget?"
@@ -59,15 +54,14 @@ def ours(settings: Settings, corpus: Path, gold: list, rounds: int) -> dict[str,
     assistant = Assistant(settings)
     assistant.embedder.warm_up()
     start = time.perf_counter()
-    report = build_index([corpus], settings.index_dir, assistant.embedder, Chunker(settings.chunk_size, settings.chunk_overlap))
+    report = index_paths(settings, [corpus], assistant.embedder)
     index_s = time.perf_counter() - start
     out: dict[str, object] = {"index_s": round(index_s, 2), "passages": report.chunks}
     for name, mode, translate in (("dense", "dense", False), ("hybrid", "hybrid", False), ("hybrid+translate", "hybrid", True)):
-        retriever = assistant.retriever(mode, translate)  # type: ignore[arg-type]
         scores, times = Scores(), []
         for q in gold:
             t = time.perf_counter()
-            hits = retriever.search(q.question, 10)
+            hits = assistant.retrieve(q.question, 10, translate=translate, mode=mode)  # type: ignore[arg-type]
             times.append(time.perf_counter() - t)
             scores.add(first_relevant_rank(q, hits))
         out[name] = {"recall_at_5": round(scores.recall(5), 3), "p50_ms": round(percentile(times, 50) * 1000, 1)}
@@ -158,8 +152,8 @@ def llamaindex(settings: Settings, corpus: Path, gold: list, rounds: int) -> dic
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=PROJECT_ROOT / "seeds")
-    parser.add_argument("--gold", type=Path, default=PROJECT_ROOT / "tests" / "eval" / "seeds.jsonl")
+    parser.add_argument("--corpus", type=Path, default=ROOT / "seeds")
+    parser.add_argument("--gold", type=Path, default=ROOT / "tests" / "eval" / "seeds.jsonl")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     gold = [q for q in read_gold(args.gold) if q.answerable]

@@ -5,7 +5,7 @@ questions of the development sets.
 The degradation imitates the OCR seed: å→a; æ→ae/ee; ø→g/a/e/@/o; long words split by a line-end hyphen. It is
 deterministic per word, so a gold phrase degrades exactly as the text around it does.
 
-    python bench/ocr_robustness.py
+    python -m bench.ocr_robustness
 """
 
 from __future__ import annotations
@@ -13,22 +13,16 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from assistant import lexical
+from assistant.chunking import Chunker, embedding_text
+from assistant.evaluation import GoldQuestion, Scores, first_relevant_rank, read_gold
+from assistant.ingest import load_documents
+from assistant.records import Chunk, Document, Hit
+from assistant.settings import Settings
+from bench._common import ROOT, SHARED, save
 
-from _common import save  # noqa: E402
-
-from assistant import lexical  # noqa: E402
-from assistant.chunking import Chunker, embedding_text  # noqa: E402
-from assistant.evaluation import GoldQuestion, Scores, first_relevant_rank, read_gold  # noqa: E402
-from assistant.ingest import load_documents  # noqa: E402
-from assistant.records import Chunk, Document, Hit  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-
-GREVE = ROOT.parent / "shared" / "corpora" / "greve" / "agenda_items.jsonl"
+GREVE = SHARED / "corpora" / "greve" / "agenda_items.jsonl"
 OCR_SEED = "koebenhavn-sof-hovedmed-2025-referat-ocr.txt"
 
 
@@ -74,7 +68,7 @@ def _row(name: str, s: Scores) -> dict[str, float]:
 def main() -> None:
     result: dict[str, object] = {"settings": {"channel": "lexical only"}}
     settings = Settings()
-    chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
+    chunker = Chunker.from_settings(settings)
 
     seed_docs, _ = load_documents([ROOT / "seeds"])
     seed_chunks = [c for d in seed_docs for c in chunker.split(d)]

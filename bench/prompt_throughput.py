@@ -1,7 +1,7 @@
 """Prompt evaluation speed of the answer model (prompt tokens/s), the figure that bounds time to first token.
 
-    python bench/prompt_throughput.py                              # the configured GGUF, 800 tokens, 2 rounds
-    python bench/prompt_throughput.py --requantize q4_0,q4_k_s,q8_0 --flash-attn
+    python -m bench.prompt_throughput                              # the configured GGUF, 800 tokens, 2 rounds
+    python -m bench.prompt_throughput --requantize q4_0,q4_k_s,q8_0 --flash-attn
 
 Evaluates the first ``--tokens`` tokens of a seed document from an empty context, as an answer's prompt is. With
 ``--requantize`` it also writes the model in other formats with llama.cpp's own quantiser (into a temporary folder,
@@ -18,15 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from _common import save  # noqa: E402
-
-from assistant.settings import PROJECT_ROOT, Settings  # noqa: E402
+from assistant.settings import Settings
+from bench._common import ROOT, save
 
 # llama.cpp's file types (llama.h, enum llama_ftype)
 FTYPES = {"q4_0": 2, "q8_0": 7, "q4_k_s": 14, "q4_k_m": 15, "q5_k_m": 17, "q6_k": 18}
-TEXT = PROJECT_ROOT / "seeds" / "koebenhavn-sof-hovedmed-2015-referat.txt"
+TEXT = ROOT / "seeds" / "koebenhavn-sof-hovedmed-2015-referat.txt"
 
 
 def requantize(source: Path, target: Path, kind: str, threads: int) -> None:

@@ -1,25 +1,22 @@
 """Retrieval latency p50/p95 per channel on a built index, with the questions of a gold file (repeated).
 
-    python bench/query_latency.py --index-dir /tmp/greve-index --gold tests/eval/greve.jsonl
+    python -m bench.query_latency --index-dir /tmp/greve-index --gold tests/eval/greve.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from _common import save  # noqa: E402
-
-from assistant.evaluation import read_gold  # noqa: E402
-from assistant.language import question_language  # noqa: E402
-from assistant.qa import Assistant  # noqa: E402
-from assistant.retrieval import MODES, Retriever  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from assistant.danish import question_language
+from assistant.evaluation import read_gold
+from assistant.qa import Assistant
+from assistant.retrieval import MODES
+from assistant.settings import Settings
+from bench._common import save
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -28,13 +25,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
-def search_times_ms(retriever: Retriever, questions: list[str], rounds: int) -> list[float]:
-    """Milliseconds each search took, every question ``rounds`` times (top 10)."""
+def search_times_ms(search: Callable[[str, int], object], questions: list[str], rounds: int) -> list[float]:
+    """Milliseconds each ``search(question, k)`` took, every question ``rounds`` times (top 10)."""
     times = []
     for _ in range(rounds):
         for q in questions:
             start = time.perf_counter()
-            retriever.search(q, 10)
+            search(q, 10)
             times.append((time.perf_counter() - start) * 1000)
     return times
 
@@ -48,13 +45,13 @@ def main() -> None:
     assistant = Assistant(Settings(index_dir=args.index_dir))
     questions = [q.question for q in read_gold(args.gold)]
     assistant.retrieve(questions[0])  # load models and index first: latency is per question, not start-up
-    result: dict[str, object] = {"index_dir": str(args.index_dir), "chunks": len(assistant.index), "questions": len(questions), "rounds": args.rounds}
+    result: dict[str, object] = {"index_dir": str(args.index_dir), "chunks": len(assistant.store), "questions": len(questions), "rounds": args.rounds}
     english = [q for q in questions if question_language(q) == "en"]
-    runs = [(mode, assistant.retriever(mode, translate=False), questions, args.rounds) for mode in MODES]
+    runs = [(mode, mode, False, questions, args.rounds) for mode in MODES]
     # With translation an English question costs one short generation by the answer model on top of retrieval.
-    runs.append(("hybrid+translate (English questions)", assistant.retriever("hybrid", translate=True), english, 1))
-    for name, retriever, qs, rounds in runs:
-        times = search_times_ms(retriever, qs, rounds)
+    runs.append(("hybrid+translate (English questions)", "hybrid", True, english, 1))
+    for name, mode, translate, qs, rounds in runs:
+        times = search_times_ms(lambda q, k: assistant.retrieve(q, k, translate=translate, mode=mode), qs, rounds)  # type: ignore[arg-type]  # noqa: B023
         result[name] = {"p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1), "mean_ms": round(statistics.mean(times), 1)}
         print(f"{name:>8}: p50 {result[name]['p50_ms']} ms, p95 {result[name]['p95_ms']} ms over {len(times)} queries")  # type: ignore[index]
     print(f"saved {save('query_latency', result, assistant.settings)}")

@@ -1,7 +1,7 @@
 """Retrieval latency p50/p95 at 10k and 100k passages, and which FAISS index type pays at which size.
 
-    python bench/scale_latency.py                                  # 10k and 100k from the Greve corpus
-    python bench/scale_latency.py --sizes 10000 --corpus seeds/
+    python -m bench.scale_latency                                  # 10k and 100k from the Greve corpus
+    python -m bench.scale_latency --sizes 10000 --corpus seeds/
 
 Real Danish passages (the corpus chunked by the real chunker, repeated with new ids until the size is reached) are
 written in the real index format, so the lexical channel (SQLite FTS5 over Danish stems) sees real word statistics.
@@ -26,28 +26,26 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from assistant.chunking import Chunker, embedding_text
+from assistant.evaluation import read_gold
+from assistant.index import FaissFolder
+from assistant.indexing import _text_hash, expected_manifest
+from assistant.ingest import load_documents
+from assistant.qa import Assistant
+from assistant.records import Chunk, Document, IndexBuild
+from assistant.retrieval import MODES
+from assistant.settings import Settings
+from bench._common import ROOT, SHARED, save
+from bench.query_latency import percentile, search_times_ms
 
-from _common import save  # noqa: E402
-from query_latency import percentile, search_times_ms  # noqa: E402
-
-from assistant.chunking import Chunker, embedding_text  # noqa: E402
-from assistant.evaluation import read_gold  # noqa: E402
-from assistant.index import _text_hash, _write, expected_manifest  # noqa: E402
-from assistant.ingest import load_documents  # noqa: E402
-from assistant.qa import Assistant  # noqa: E402
-from assistant.records import Chunk, Document  # noqa: E402
-from assistant.retrieval import MODES  # noqa: E402
-from assistant.settings import PROJECT_ROOT, Settings  # noqa: E402
-
-GREVE = PROJECT_ROOT.parent / "shared" / "corpora" / "greve" / "agenda_items.jsonl"
+GREVE = SHARED / "corpora" / "greve" / "agenda_items.jsonl"
 
 
 def synthetic_index(corpus: Path, size: int, index_dir: Path, settings: Settings) -> float:
     """Write an index of ``size`` real passages (repeated as needed) with random vectors; returns seconds taken."""
     start = time.perf_counter()
     docs, _ = load_documents([corpus])
-    chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
+    chunker = Chunker.from_settings(settings)
     base = [(d, c) for d in docs for c in chunker.split(d)]
     out_docs: list[Document] = []
     chunks: list[Chunk] = []
@@ -63,11 +61,12 @@ def synthetic_index(corpus: Path, size: int, index_dir: Path, settings: Settings
     rng = np.random.default_rng(0)
     matrix = rng.standard_normal((len(chunks), 384)).astype(np.float32)
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-    hashes = [_text_hash(embedding_text(c)) for c in chunks]
+    texts = [embedding_text(c) for c in chunks]
+    hashes = [_text_hash(t) for t in texts]
     from assistant.embedding import Embedder
 
     manifest = {**expected_manifest(Embedder.from_settings(settings), chunker), "dimension": 384, "synthetic": True}
-    _write(index_dir, out_docs, chunks, hashes, matrix, manifest)
+    FaissFolder(index_dir).write(IndexBuild(out_docs, chunks, texts, hashes, matrix, manifest))
     return time.perf_counter() - start
 
 
@@ -77,7 +76,7 @@ def time_retrieval(settings: Settings, questions: list[str], rounds: int) -> dic
     assistant.retrieve(questions[0], translate=False)  # models and index loaded first
     out = {}
     for mode in MODES:
-        times = search_times_ms(assistant.retriever(mode, translate=False), questions, rounds)
+        times = search_times_ms(lambda q, k: assistant.retrieve(q, k, translate=False, mode=mode), questions, rounds)  # noqa: B023
         out[mode] = {"p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1)}
     times = []
     for q in questions:
@@ -126,7 +125,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--corpus", type=Path, default=GREVE)
-    parser.add_argument("--gold", type=Path, default=PROJECT_ROOT / "tests" / "eval" / "greve.jsonl")
+    parser.add_argument("--gold", type=Path, default=ROOT / "tests" / "eval" / "greve.jsonl")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     if not args.corpus.exists():
@@ -134,7 +133,7 @@ def main() -> None:
     questions = [g.question for g in read_gold(args.gold)]
     result: dict[str, object] = {"corpus": str(args.corpus), "questions": len(questions), "vectors": "random unit (latency only)"}
     seeds = Assistant(Settings())
-    real = np.stack([seeds.index.vector(r) for r in range(len(seeds.index))])
+    real = seeds.store.vectors.reconstruct_n(0, len(seeds.store))  # type: ignore[attr-defined]
     queries = seeds.embedder.embed_queries(questions[:50])
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:

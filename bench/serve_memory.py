@@ -1,6 +1,6 @@
 """Peak resident memory of `assistant serve` after a few questions (models loaded, index in memory).
 
-    python bench/serve_memory.py            # starts the server on a free port, asks 3 questions, stops it
+    python -m bench.serve_memory            # starts the server on a free port, asks 3 questions, stops it
 
 Reads VmHWM (peak resident set) and VmRSS of the server process from /proc; the target is ≤ 2.5 GB.
 """
@@ -16,11 +16,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from _common import save  # noqa: E402
-
-from assistant.settings import Settings  # noqa: E402
+from assistant.settings import Settings
+from bench._common import save
 
 QUESTIONS = [
     "What was decided about police reporting of violence?",

@@ -12,16 +12,26 @@ import pytest
 
 from assistant.chunking import Chunker
 from assistant.embedding import Embedder
-from assistant.generation import Generator
-from assistant.index import Index, build_index, expected_manifest
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.generation import LlamaGenerator
+from assistant.index import FaissFolder, FaissStore
+from assistant.indexing import BuildReport, build_index, expected_manifest
+from assistant.settings import Settings
 
-MODELS = PROJECT_ROOT / "models"
-SHARED = PROJECT_ROOT.parent / "shared"
+ROOT = Path(__file__).resolve().parent.parent  #: the source checkout the tests run in
+MODELS = Settings().models_dir
+SHARED = ROOT.parent / "shared"
+#: The chunker of the default settings.
+CHUNKER = Chunker.from_settings(Settings())
+
+
+def build(paths: list[Path], index_dir: Path, embedder: object, chunker: Chunker = CHUNKER, **kwargs: object) -> BuildReport:
+    """Index ``paths`` into a FAISS folder."""
+    return build_index(paths, FaissFolder(index_dir), embedder, chunker, **kwargs)  # type: ignore[arg-type]
 
 
 class FakeEmbedder:
-    """Bag-of-words hashing vectors: deterministic, instant, and similar for texts sharing words."""
+    """Bag-of-words hashing vectors: deterministic, instant, and similar for texts sharing words (an
+    ``interfaces.Embedder``)."""
 
     name = "fake-hashing"
     passage_prompt = "passage: "
@@ -55,7 +65,7 @@ class FakeEmbedder:
 
 
 class FakeGenerator:
-    """Replies with a fixed text, in pieces, and records the messages it was given."""
+    """Replies with a fixed text, in pieces, and records the messages it was given (an ``interfaces.Generator``)."""
 
     def __init__(self, reply: str) -> None:
         self.reply = reply
@@ -111,14 +121,25 @@ def seeds_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def seeds_index(seeds_settings: Settings, real_embedder: Embedder) -> Index:
-    chunker = Chunker(seeds_settings.chunk_size, seeds_settings.chunk_overlap)
-    build_index([seeds_settings.seeds_dir], seeds_settings.index_dir, real_embedder, chunker)
-    return Index.load(seeds_settings.index_dir, expected_manifest(real_embedder, chunker))
+def seeds_index(seeds_settings: Settings, real_embedder: Embedder) -> FaissStore:
+    build([seeds_settings.seeds_dir], seeds_settings.index_dir, real_embedder)
+    return FaissStore.load(seeds_settings.index_dir, expected_manifest(real_embedder, CHUNKER))
+
+
+SMALL_GGUF = "qwen2.5-coder-0.5b-instruct-q5_0.gguf"
+
+
+def small_model(**overrides: object) -> LlamaGenerator:
+    """The real 0.5B GGUF: fast plumbing through the real chat template, not for content."""
+    require_models(SMALL_GGUF)
+    return LlamaGenerator.from_settings(Settings(), model_path=MODELS / SMALL_GGUF, **{"max_tokens": 48, **overrides})
 
 
 @pytest.fixture(scope="session")
-def small_generator() -> Generator:
-    """The real 0.5B GGUF: fast plumbing through the real chat template, not for content."""
-    require_models("qwen2.5-coder-0.5b-instruct-q5_0.gguf")
-    return Generator(MODELS / "qwen2.5-coder-0.5b-instruct-q5_0.gguf", threads=2, max_tokens=48)
+def small_generator() -> LlamaGenerator:
+    return small_model()
+
+
+def nearest(store: FaissStore, vector: np.ndarray, k: int) -> list:  # type: ignore[type-arg]
+    """The ``k`` passages nearest to a vector, as Hits."""
+    return store.hits([row for row, _ in store.dense(vector, k)], vector)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from assistant.settings import PROJECT_ROOT, Settings
-
-sys.path.insert(0, str(PROJECT_ROOT / "bench"))
-import _common  # noqa: E402
+from assistant.settings import Settings
+from bench import _common
 
 
 def test_a_result_records_machine_and_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

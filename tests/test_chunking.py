@@ -2,12 +2,28 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.chunking import Chunker, embedding_text, find_sections
+from assistant.chunking import HEADING_STYLES, RECORD_SECTIONS, Chunker, HeadingStyle, embedding_text, find_record_sections, find_sections
 from assistant.records import Document
+from tests.conftest import CHUNKER
 
 
 def _doc(text: str, **meta: str) -> Document:
     return Document(id="d.txt", path="d.txt", title="Doc", text=text, sha256="x", metadata=meta)
+
+
+@pytest.mark.parametrize(
+    ("style", "line", "heading"),
+    [(s, line, True) for s in HEADING_STYLES for line in s.examples] + [(s, line, False) for s in HEADING_STYLES for line in s.not_headings],
+    ids=lambda v: v.name if isinstance(v, HeadingStyle) else None,
+)
+def test_every_heading_style_takes_its_examples_and_not_its_look_alikes(style: HeadingStyle, line: str, heading: bool) -> None:
+    assert bool(style.pattern.fullmatch(line)) is heading
+
+
+@pytest.mark.parametrize("label", RECORD_SECTIONS)
+def test_every_record_section_label_cuts_a_record(label: str) -> None:
+    record = Document("g.jsonl:1", "g.jsonl", "Budget 2026", f"Indledning. {label} Udvalget godkendte budgettet.", "x", record=True)
+    assert [s.heading for s in find_record_sections(record)] == ["Budget 2026", f"Budget 2026 › {label}"]
 
 
 @pytest.mark.parametrize(
@@ -44,7 +60,7 @@ def test_short_preamble_joins_first_item() -> None:
 def test_chunks_keep_offsets_lines_and_context() -> None:
     body = " ".join(f"Sætning nummer {i} om budgettet." for i in range(200))
     text = "Referat\n\nAd. 1 Godkendelse\nGodkendt.\n\nAd. 2 Budget\n" + body + "\n"
-    chunks = Chunker(chunk_size=400, chunk_overlap=50).split(_doc(text, date="2015"))
+    chunks = Chunker(400, 50).split(_doc(text, date="2015"))
     assert len(chunks) > 3
     for c in chunks:
         assert text[c.start : c.end] == c.text
@@ -61,7 +77,7 @@ def test_every_seed_passage_is_found_in_its_document(tiny_corpus) -> None:  # no
 
     docs, problems = load_documents([Settings().seeds_dir])
     assert len(docs) == 5 and not problems
-    chunker = Chunker()
+    chunker = CHUNKER
     for doc in docs:
         for c in chunker.split(doc):
             assert doc.text[c.start : c.end] == c.text

@@ -34,23 +34,6 @@ def test_check_citations(text: str, n_passages: int, expected_text: str, cited: 
     assert result.dropped == dropped
 
 
-@pytest.mark.parametrize(
-    ("text", "sentences"),
-    [
-        ("Fristen er fastsat. [1] Den er også kort [2]. Resten uden kilde.", ["Fristen er fastsat. [1]", "Den er også kort [2].", "Resten uden kilde."]),
-        ("[1] The decision was taken. [3] The rules change. Later.", ["[1] The decision was taken.", "[3] The rules change.", "Later."]),
-        ("Aftalen gælder. [1][2] Derefter.", ["Aftalen gælder. [1][2]", "Derefter."]),
-        ("Den træder i kraft pr. 1. januar 2016 [1]. Godt.", ["Den træder i kraft pr. 1. januar 2016 [1].", "Godt."]),
-        ("Pga. OvergangsMED behandles sagen kl. 13 i HovedMED.", ["Pga. OvergangsMED behandles sagen kl. 13 i HovedMED."]),
-        ("Kun én sætning", ["Kun én sætning"]),
-    ],
-)
-def test_split_sentences(text: str, sentences: list[str]) -> None:
-    from assistant.citations import split_sentences
-
-    assert split_sentences(text) == sentences
-
-
 def _passages(*texts: str) -> list[Hit]:
     return [Hit(Chunk(f"c{i}", "d", "D", t, 0, 1, 1, 1), 0.9, i) for i, t in enumerate(texts, 1)]
 

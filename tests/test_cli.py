@@ -58,11 +58,10 @@ def test_example_question_cites_the_72_hour_passage(seeds_index, seeds_settings:
 
 def test_errors_a_user_can_act_on_are_one_line_naming_the_fix(tmp_path: Path, tiny_corpus: Path, seeds_settings: Settings, seeds_index, fake_embedder) -> None:  # noqa: ANN001
     """Missing model file, stale index, index of another embedding model, unreadable input: one line each, with the fix."""
-    from assistant.chunking import Chunker
-    from assistant.index import build_index
+    from tests.conftest import build
 
     other = tmp_path / "other-model-index"
-    build_index([tiny_corpus], other, fake_embedder, Chunker())
+    build([tiny_corpus], other, fake_embedder)
     seeds = str(seeds_settings.index_dir)
     cases = [
         (["ask", "Hvornår skal vold politianmeldes?", "--index-dir", seeds], {"ASSISTANT_LLM_MODEL": str(tmp_path / "missing.gguf")}, "setup-models"),

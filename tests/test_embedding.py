@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embedding import BACKENDS, Embedder, EmbeddingModelMissing, pool
-from assistant.settings import PROJECT_ROOT, Settings
-from tests.conftest import require_models
+from assistant.embedding import BACKENDS, Embedder, EmbeddingModelMissing
+from assistant.pooling import pool
+from assistant.settings import Settings
+from tests.conftest import ROOT, require_models
 
 HIDDEN = np.array([[[1.0, 0.0], [3.0, 4.0], [100.0, 100.0]]], dtype=np.float32)
 
@@ -34,17 +35,16 @@ def test_pool(mask: list[list[int]], cls: bool, normalize: bool, expected: list[
 
 def test_unknown_backend_is_refused() -> None:
     with pytest.raises(ValueError, match="onnx, onnx-int8, torch"):
-        Embedder("some-model", backend="tensorflow")
+        Embedder.from_settings(Settings(), model="some-model", backend="tensorflow")
 
 
 def test_onnx_backend_needs_a_local_folder() -> None:
     with pytest.raises(EmbeddingModelMissing, match="ASSISTANT_EMBEDDING_BACKEND=torch"):
-        Embedder("intfloat/multilingual-e5-small", backend="onnx").warm_up()
+        Embedder.from_settings(Settings(), model="intfloat/multilingual-e5-small", backend="onnx").warm_up()
 
 
 def test_default_backend_is_onnx() -> None:
-    assert Settings().embedding_backend == "onnx"
-    assert Embedder("some-model").backend == "onnx"  # built directly, the same default as the settings'
+    assert Settings().embedding_backend == "onnx" and Embedder.from_settings(Settings(), model="some-model").backend == "onnx"
     assert set(BACKENDS) == {"onnx-int8", "onnx", "torch"}
 
 
@@ -89,7 +89,7 @@ def test_onnx_export_of_a_folder_without_one(tmp_path: Path) -> None:
     for item in Path(source).iterdir():
         if item.name != "onnx":
             (folder / item.name).symlink_to(item)
-    e = Embedder(str(folder), backend="onnx")
+    e = Embedder.from_settings(Settings(), model=str(folder), backend="onnx")
     vecs = e.embed_passages(TEXTS[:2])
     assert (folder / "onnx" / "model.onnx").is_file()
     p_torch, _ = _vectors("torch")
@@ -105,7 +105,7 @@ def test_onnx_backend_does_not_load_pytorch() -> None:
         "v = Embedder.from_settings(Settings(embedding_backend='onnx')).embed_queries(['Hvornår?']); "
         "print(v.shape, 'torch' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=True)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
     assert out.stdout.strip() == "(1, 384) False"
 
 
@@ -115,7 +115,7 @@ def test_batches_give_each_text_its_own_vector(backend: str) -> None:
     """Texts are batched by token count, out of their order: each still gets the vector it gets alone, in its place."""
     require_models("multilingual-e5-small")
     texts = [TEXTS[3] * 6, "Godkendt.", TEXTS[0], "Beslutning " + TEXTS[1] * 3, TEXTS[2]]
-    e = Embedder(Settings().embedding_model_path, batch_size=2, backend=backend)
+    e = Embedder.from_settings(Settings(), batch_size=2, backend=backend)
     together = e.embed_passages(texts)
     alone = np.stack([e.embed_passages([t])[0] for t in texts])
     assert (together * alone).sum(axis=1).min() > 0.9999

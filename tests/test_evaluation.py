@@ -5,15 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunking import Chunker
 from assistant.evaluation import GoldFileError, evaluate, read_gold
-from assistant.index import Index, build_index
+from assistant.index import FaissStore
+from assistant.records import Query, QueryForm
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
+from tests.conftest import build
 
 
 def test_recall_and_mrr_by_language(tmp_path: Path, tiny_corpus: Path, fake_embedder) -> None:  # noqa: ANN001
-    build_index([tiny_corpus], tmp_path / "index", fake_embedder, Chunker())
+    build([tiny_corpus], tmp_path / "index", fake_embedder)
     gold = tmp_path / "gold.jsonl"
     rows = [
         {"id": "1", "question": "politianmeldes vold trusler timer", "answers": ["inden 72\ntimer"], "lang": "da"},
@@ -21,7 +22,8 @@ def test_recall_and_mrr_by_language(tmp_path: Path, tiny_corpus: Path, fake_embe
         {"id": "3", "question": "budget", "answers": ["a phrase that is nowhere"], "lang": "en"},
     ]
     gold.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
-    report = evaluate(Retriever(Index.load(tmp_path / "index"), fake_embedder, mode="dense"), read_gold(gold))
+    retriever = Retriever.from_settings(Settings(), FaissStore.load(tmp_path / "index"), fake_embedder, mode="dense")
+    report = evaluate(lambda q, k: retriever.run(Query(q, "da", (QueryForm(q, 1.0, 1.0),)), k), read_gold(gold))
     assert report.overall.n == 3 and report.overall.recall(1) == pytest.approx(2 / 3)
     assert report.by_language["da"].n == 2 and report.by_language["en"].recall(10) == 0
     assert [q.id for q in report.misses] == ["3"]

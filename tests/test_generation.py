@@ -6,16 +6,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.generation import Generator, MarkersWithin, ModelFileMissing, WordsBeforeEnd
-from tests.conftest import MODELS, require_models
+from assistant.generation import LlamaGenerator, MarkersWithin, ModelFileMissing, WordsBeforeEnd
+from assistant.settings import Settings
+from tests.conftest import small_model
 
 
 def test_missing_model_file_names_the_fix(tmp_path: Path) -> None:
     with pytest.raises(ModelFileMissing, match="assistant setup-models"):
-        Generator(tmp_path / "absent.gguf").warm_up()
+        LlamaGenerator.from_settings(Settings(), model_path=tmp_path / "absent.gguf").warm_up()
 
 
-def test_real_gguf_streams_through_the_chat_template(small_generator: Generator) -> None:
+def test_real_gguf_streams_through_the_chat_template(small_generator: LlamaGenerator) -> None:
     pieces = list(small_generator.stream([{"role": "user", "content": "Count from 1 to 10, separated by commas."}]))
     assert len(pieces) > 1 and "".join(pieces).strip()
 
@@ -82,14 +83,14 @@ def test_markers_name_only_given_passages(count: int, written: list[int], allowe
 
 
 @pytest.mark.real
-def test_markers_alone_are_not_a_reply(small_generator: Generator) -> None:
+def test_markers_alone_are_not_a_reply(small_generator: LlamaGenerator) -> None:
     """Asked for nothing but markers, the real model still has to write a word."""
     text = "".join(small_generator.stream([{"role": "user", "content": "Reply with exactly this and nothing else: [1] [2][3]"}]))
     assert any(ch.isalnum() for ch in re.sub(r"\[\d+\]", "", text)), text
 
 
 @pytest.mark.real
-def test_the_real_model_cites_only_passages_it_was_given(small_generator: Generator) -> None:
+def test_the_real_model_cites_only_passages_it_was_given(small_generator: LlamaGenerator) -> None:
     """Asked to copy a marker naming a passage that does not exist, the real model cannot write it."""
     ask = [{"role": "user", "content": "Copy this sentence exactly, with its citation marker: The deadline is 72 hours [7]."}]
     assert "[7]" in "".join(small_generator.stream(ask))  # free to, it copies the marker
@@ -100,7 +101,7 @@ def test_the_real_model_cites_only_passages_it_was_given(small_generator: Genera
 SYSTEM = {"role": "system", "content": "You answer questions about Danish municipal minutes. " * 8}
 
 
-def _answers(generator: Generator) -> tuple[str, list[int]]:
+def _answers(generator: LlamaGenerator) -> tuple[str, list[int]]:
     """An answer, an unrelated call (like a question's translation), then a second answer sharing the system prompt;
     returns that answer and the sizes of the token batches llama.cpp evaluated for it."""
     list(generator.stream([SYSTEM, {"role": "user", "content": "Name the capital of Denmark."}]))
@@ -117,10 +118,8 @@ def _answers(generator: Generator) -> tuple[str, list[int]]:
 @pytest.mark.real
 def test_system_state_is_resumed_and_changes_no_answer() -> None:
     """After another call, the answer resumes after the kept system part and is the one a fresh evaluation gives."""
-    require_models("qwen2.5-coder-0.5b-instruct-q5_0.gguf")
-    path = MODELS / "qwen2.5-coder-0.5b-instruct-q5_0.gguf"
-    kept = Generator(path, threads=2, max_tokens=24, keep_system_state=True)
-    plain = Generator(path, threads=2, max_tokens=24, keep_system_state=False)
+    kept = small_model(max_tokens=24, keep_system_state=True)
+    plain = small_model(max_tokens=24, keep_system_state=False)
     (kept_answer, kept_evaluated), (plain_answer, plain_evaluated) = _answers(kept), _answers(plain)
     assert kept_answer == plain_answer
     system = len(kept._prefix(SYSTEM["content"]))  # noqa: SLF001

@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 
 from assistant.chunking import Chunker
-from assistant.index import Index, IndexNotUsable, build_index, expected_manifest
+from assistant.index import FaissStore, IndexNotUsable
+from assistant.indexing import expected_manifest
+from tests.conftest import CHUNKER, build, nearest
 
 
 def test_build_search_and_manifest(tmp_path: Path, tiny_corpus: Path, fake_embedder) -> None:  # noqa: ANN001
     index_dir = tmp_path / "index"
-    report = build_index([tiny_corpus], index_dir, fake_embedder, Chunker())
+    report = build([tiny_corpus], index_dir, fake_embedder)
     assert (report.documents, report.embedded, report.reused) == (2, report.chunks, 0)
     manifest = json.loads((index_dir / "manifest.json").read_text())
     assert manifest["embedding_model"] == "fake-hashing" and manifest["dimension"] == 256
@@ -20,8 +22,8 @@ def test_build_search_and_manifest(tmp_path: Path, tiny_corpus: Path, fake_embed
     assert set(manifest["files"]) == {str(tiny_corpus / "a.txt"), str(tiny_corpus / "b.txt")}
     assert not list(index_dir.rglob("*.pkl")) and not list(index_dir.rglob("*.pickle"))
 
-    index = Index.load(index_dir, expected_manifest(fake_embedder, Chunker()))
-    hits = index.search(fake_embedder.embed_queries(["politianmeldes inden 72 timer"])[0], 2)
+    index = FaissStore.load(index_dir, expected_manifest(fake_embedder, CHUNKER))
+    hits = nearest(index, fake_embedder.embed_queries(["politianmeldes inden 72 timer"])[0], 2)
     assert hits[0].chunk.heading == "Ad. 2 Vold og trusler" and hits[0].rank == 1
     assert hits[0].chunk.doc_title == "HovedMED referat" and hits[0].chunk.metadata["date"] == "2015"
     assert hits[0].score >= hits[1].score
@@ -31,32 +33,32 @@ def test_build_search_and_manifest(tmp_path: Path, tiny_corpus: Path, fake_embed
 
 def test_unchanged_folder_embeds_nothing_and_changed_file_only_its_passages(tmp_path: Path, tiny_corpus: Path, fake_embedder) -> None:  # noqa: ANN001
     index_dir = tmp_path / "index"
-    first = build_index([tiny_corpus], index_dir, fake_embedder, Chunker())
-    again = build_index([tiny_corpus], index_dir, fake_embedder, Chunker())
+    first = build([tiny_corpus], index_dir, fake_embedder)
+    again = build([tiny_corpus], index_dir, fake_embedder)
     assert again.up_to_date and fake_embedder.embedded == first.embedded
     (tiny_corpus / "b.txt").write_text("1. Budget\nBudgettet blev ændret.\n", "utf-8")
-    changed = build_index([tiny_corpus], index_dir, fake_embedder, Chunker())
+    changed = build([tiny_corpus], index_dir, fake_embedder)
     assert not changed.up_to_date and changed.embedded == 1 and changed.reused == first.chunks - 1
 
 
 def test_index_built_under_other_settings_is_refused_with_rebuild_command(tmp_path: Path, tiny_corpus: Path, fake_embedder) -> None:  # noqa: ANN001
     index_dir = tmp_path / "index"
-    build_index([tiny_corpus], index_dir, fake_embedder, Chunker())
+    build([tiny_corpus], index_dir, fake_embedder)
     with pytest.raises(IndexNotUsable, match=f"rebuild it with: assistant index --index-dir {index_dir}"):
-        Index.load(index_dir, expected_manifest(fake_embedder, Chunker(chunk_size=500)))
+        FaissStore.load(index_dir, expected_manifest(fake_embedder, Chunker(500, 150)))
     fake_embedder.name = "another-model"
     with pytest.raises(IndexNotUsable, match="embedding_model"):
-        Index.load(index_dir, expected_manifest(fake_embedder, Chunker()))
+        FaissStore.load(index_dir, expected_manifest(fake_embedder, CHUNKER))
 
 
 def test_missing_index_names_the_command(tmp_path: Path) -> None:
     with pytest.raises(IndexNotUsable, match="assistant index --index-dir"):
-        Index.load(tmp_path / "nothing")
+        FaissStore.load(tmp_path / "nothing")
 
 
 def test_failed_build_leaves_previous_index_usable(tmp_path: Path, tiny_corpus: Path, fake_embedder) -> None:  # noqa: ANN001
     index_dir = tmp_path / "index"
-    build_index([tiny_corpus], index_dir, fake_embedder, Chunker())
+    build([tiny_corpus], index_dir, fake_embedder)
     (tiny_corpus / "c.txt").write_text("1. Nyt punkt\nNoget helt nyt.\n", "utf-8")
 
     def boom(texts, progress=None):  # noqa: ANN001, ANN202
@@ -64,8 +66,8 @@ def test_failed_build_leaves_previous_index_usable(tmp_path: Path, tiny_corpus: 
 
     fake_embedder.embed_passages = boom
     with pytest.raises(KeyboardInterrupt):
-        build_index([tiny_corpus], index_dir, fake_embedder, Chunker())
-    index = Index.load(index_dir)
+        build([tiny_corpus], index_dir, fake_embedder)
+    index = FaissStore.load(index_dir)
     assert len(index) > 0 and index.document_text("a.txt")
     assert np.isfinite(index.vectors.reconstruct(0)).all()
 
@@ -75,15 +77,15 @@ def test_deleted_file_leaves_the_index_and_a_changed_jsonl_record_is_seen(tmp_pa
     records = tiny_corpus / "items.jsonl"
     lines = [json.dumps({"_id": str(i), "title": f"Punkt {i}", "text": f"Beslutning nummer {i} blev vedtaget."}) for i in range(3)]
     records.write_text("\n".join(lines) + "\n", "utf-8")
-    build_index([tiny_corpus], index_dir, fake_embedder, Chunker())
+    build([tiny_corpus], index_dir, fake_embedder)
     # a change in a record that is not the file's last line is still a change of the file
     lines[1] = json.dumps({"_id": "1", "title": "Punkt 1", "text": "Beslutning nummer 1 blev udsat."})
     records.write_text("\n".join(lines) + "\n", "utf-8")
-    changed = build_index([tiny_corpus], index_dir, fake_embedder, Chunker())
+    changed = build([tiny_corpus], index_dir, fake_embedder)
     assert not changed.up_to_date and changed.embedded == 1
     (tiny_corpus / "b.txt").unlink()
-    build_index([tiny_corpus], index_dir, fake_embedder, Chunker())
-    index = Index.load(index_dir)
+    build([tiny_corpus], index_dir, fake_embedder)
+    index = FaissStore.load(index_dir)
     doc_ids = {row[0] for row in index.db.execute("SELECT DISTINCT doc_id FROM chunks")}
     assert "b.txt" not in doc_ids and "a.txt" in doc_ids
     assert len(index) == index.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]  # nothing duplicated or orphaned
@@ -124,12 +126,12 @@ def test_awkward_files_are_reported_one_by_one_and_the_good_ones_indexed(tmp_pat
     folder = tmp_path / "awkward"
     skipped = _awkward_corpus(folder)
     index_dir = tmp_path / "index"
-    report = build_index([folder], index_dir, fake_embedder, Chunker(), max_bytes=20_000_000)
+    report = build([folder], index_dir, fake_embedder, max_bytes=20_000_000)
     reasons = {Path(p.path).name: p.reason for p in report.problems}
     assert set(reasons) == set(skipped), reasons
     for name, word in skipped.items():
         assert word in reasons[name], (name, reasons[name])
-    index = Index.load(index_dir)
+    index = FaissStore.load(index_dir)
     docs = {row[0]: row[1] for row in index.db.execute("SELECT id, text FROM documents")}
     assert set(docs) == {"good.txt", "good.docx", "good.html", "mixed.txt", "..\\..\\odd name.txt"}
     assert "Særlige bemærkninger fra Ældrerådet" in docs["mixed.txt"] and "Høringen" in docs["mixed.txt"]

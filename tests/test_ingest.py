@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from assistant.ingest import decode, load_documents, safe_name, store_upload
+from assistant.settings import Settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 AARHUS = SHARED / "corpora" / "aarhus-byraad"
@@ -75,7 +76,7 @@ def test_real_greve_records_ingest_and_chunk_by_section() -> None:
     doc = next(d for d in docs if d.title.startswith("Opfølgning på energibesparelser"))
     assert doc.record and doc.metadata["body"] == "Økonomiudvalget" and doc.metadata["date"].startswith("2023-11-16")
     assert doc.metadata["case_number"] == "22-011409"
-    chunks = Chunker().split(doc)
+    chunks = Chunker.from_settings(Settings()).split(doc)
     headings = [c.heading for c in chunks]
     assert headings[0] == f"{doc.title} › Beslutning" and any(h.endswith("› Indstilling") for h in headings)
     assert all(doc.text[c.start : c.end] == c.text for c in chunks)
@@ -125,7 +126,7 @@ def test_real_pdf_keeps_its_pages() -> None:
     [doc], problems = load_documents([AARHUS / "byraad_2025-08-27.pdf"])
     assert not problems
     assert doc.title == "REFERAT Aarhus Byråd d. 27-08-2025" and len(doc.pages) == 28
-    chunks = Chunker().split(doc)
+    chunks = Chunker.from_settings(Settings()).split(doc)
     bridge = [c for c in chunks if c.heading.startswith("Punkt 9: Bro mellem Dokk1 og Balticagade")]
     assert bridge and {c.page_start for c in bridge} == {16}
     assert bridge[0].location.endswith("page 16")
@@ -181,7 +182,7 @@ def test_real_html_minutes_extract_as_clean_text() -> None:
     assert "Der er indkommet i alt 1149 høringssvar" in doc.text
     for furniture in ("Hent som PDF", "Kopier link", "Tip en ven", "Tilbage til forsiden", "window.localizationKeys", "Der opstod en fejl"):
         assert furniture not in doc.text
-    headings = {c.heading for c in Chunker().split(doc)}
+    headings = {c.heading for c in Chunker.from_settings(Settings()).split(doc)}
     assert {"Udviklingsplan Aarhus Ø - endelig vedtagelse", "Måltal for busfremkommelighed, jf. budgetforlig 2023"} <= headings
 
 

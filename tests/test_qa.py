@@ -4,42 +4,18 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunking import Chunker
-from assistant.index import Index, build_index
-from assistant.language import question_language
+from assistant.index import FaissStore
 from assistant.qa import Assistant
 from assistant.settings import Settings
-from tests.conftest import FakeEmbedder, FakeGenerator
-
-
-@pytest.mark.parametrize(
-    ("question", "language"),
-    [
-        ("What was decided about police reporting of violence?", "en"),
-        ("Hvornår træder den nye MED-aftale i kraft?", "da"),
-        ("Hvad blev besluttet om budgettet?", "da"),
-        ("When does the new agreement take effect?", "en"),
-        ("Hvem er formand for udvalget", "da"),
-        ("Who chairs the committee?", "en"),
-        # Danish letters in a name do not make an English question Danish
-        ("How many pupils attend Rødovre Gymnasium?", "en"),
-        ("What did Køge Kommune decide about the budget?", "en"),
-        ("Who chairs Børne- og Ungeudvalget?", "en"),
-        ("Hvem er formand for Børne- og Ungeudvalget?", "da"),
-        ("Rødovre Kommune: hvornår blev den grundlagt?", "da"),
-        ("Er Århus med?", "da"),
-    ],
-)
-def test_question_language(question: str, language: str) -> None:
-    assert question_language(question) == language
+from tests.conftest import FakeEmbedder, FakeGenerator, build
 
 
 def _assistant(tmp_path: Path, corpus: Path, reply: str, min_score: float = 0.1) -> tuple[Assistant, FakeGenerator]:
     embedder, generator = FakeEmbedder(), FakeGenerator(reply)
     # The hashing fake's cosines are not e5's: the similarity check is left to the real-model tests.
     settings = Settings(index_dir=tmp_path / "index", min_score=min_score, top_k=3, translate_questions=False, verify_threshold=0.0)
-    build_index([corpus], settings.index_dir, embedder, Chunker())
-    return Assistant(settings, embedder=embedder, generator=generator, index=Index.load(settings.index_dir)), generator  # type: ignore[arg-type]
+    build([corpus], settings.index_dir, embedder)
+    return Assistant(settings, embedder=embedder, generator=generator, store=FaissStore.load(settings.index_dir)), generator  # type: ignore[arg-type]
 
 
 def test_answer_keeps_valid_citations_and_drops_invalid(tmp_path: Path, tiny_corpus: Path) -> None:
@@ -85,6 +61,6 @@ def test_translation_feeds_english_questions_to_the_lexical_channel(tmp_path: Pa
 @pytest.mark.parametrize("reply", ["[1] [2][3]", "  [2]. ", "The capital of France is Paris."])
 def test_answer_without_words_or_without_any_source_abstains(tmp_path: Path, tiny_corpus: Path, reply: str) -> None:
     assistant, _ = _assistant(tmp_path, tiny_corpus, reply)
-    assistant.settings.attach_threshold = 1.01  # nothing can be attached: the reply has no source at all
+    assistant.citations.attach_threshold = 1.01  # nothing can be attached: the reply has no source at all
     answer = assistant.ask("What is the capital of France?")
     assert answer.abstained and answer.text == "The documents do not say." and answer.citations == []

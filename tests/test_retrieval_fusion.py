@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.records import Chunk, Hit
+from assistant.context import ContextBuilder
+from assistant.records import Chunk, Hit, Query, QueryForm
 from assistant.retrieval import reciprocal_rank_fusion
 
 
@@ -19,19 +20,28 @@ def test_reciprocal_rank_fusion(rankings: list[list[int]], weights: list[float] 
     assert reciprocal_rank_fusion(rankings, k=10, weights=weights) == expected
 
 
-def test_best_sentences_keeps_the_relevant_ones_in_order(fake_embedder) -> None:  # noqa: ANN001
-    from assistant.records import Chunk, Hit
-    from assistant.retrieval import best_sentences
+def _builder(embedder: object, sentences: int, chars: int = 0, min_score: float = 0.0) -> ContextBuilder:
+    return ContextBuilder(embedder, min_score=min_score, sentences=sentences, chars=chars)  # type: ignore[arg-type]
 
+
+def test_best_sentences_keeps_the_relevant_ones_in_order(fake_embedder) -> None:  # noqa: ANN001
     text = (
         "Ad. 10 Meddelelser. Anette orienterede om mødet. Aftalen forventes at træde i kraft pr. 1. januar 2016. "
         "Kantinen holder lukket. Referatet blev godkendt."
     )
     hit = Hit(Chunk("d#1", "d", "D", text, 0, len(text), 1, 1), 0.9, 1)
-    (kept,) = best_sentences("Hvornår træder aftalen i kraft?", [hit], fake_embedder, keep=2)
+    (kept,) = _builder(fake_embedder, 2).best_sentences("Hvornår træder aftalen i kraft?", [hit])
     assert "træde i kraft pr. 1. januar 2016." in kept  # not cut at "pr." or "1."
     assert "Kantinen" not in kept and len(kept) < len(text)
-    assert best_sentences("x", [hit], fake_embedder, keep=0) == [" ".join(text.split())]
+    assert _builder(fake_embedder, 0).best_sentences("x", [hit]) == [" ".join(text.split())]
+
+
+def test_passages_under_the_relevance_floor_are_left_out(fake_embedder) -> None:  # noqa: ANN001
+    query = Query("q", "da", (QueryForm("q", 1.0, 1.0),))
+    hits = [Hit(Chunk("d#1", "d", "D", "Relevant.", 0, 9, 1, 1), 0.8, 1), Hit(Chunk("d#2", "d", "D", "Ikke.", 0, 5, 1, 1), 0.5, 2)]
+    context = _builder(fake_embedder, 3, min_score=0.7).run(query, hits)
+    assert context.passages == hits[:1] and context.texts == ["Relevant."]
+    assert _builder(fake_embedder, 3, min_score=0.9).run(query, hits).passages == []
 
 
 def _hit(text: str, n: int) -> Hit:
@@ -63,7 +73,5 @@ D = "Referatet blev godkendt uden bemærkninger af alle fremmødte medlemmer."
     ],
 )
 def test_best_sentences_budget_and_repeats(fake_embedder, passages: list[str], keep: int, budget: int, expected: list[str]) -> None:  # noqa: ANN001
-    from assistant.retrieval import best_sentences
-
     question = "Hvornår skal vold og trusler politianmeldes, og hvornår gennemgås retningslinjerne for politianmeldelse?"
-    assert best_sentences(question, [_hit(p, n) for n, p in enumerate(passages, 1)], fake_embedder, keep, budget) == expected
+    assert _builder(fake_embedder, keep, budget).best_sentences(question, [_hit(p, n) for n, p in enumerate(passages, 1)]) == expected

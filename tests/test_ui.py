@@ -15,7 +15,7 @@ from assistant.qa import Assistant
 from assistant.records import Answer, Chunk, Citation, Hit
 from assistant.settings import Settings
 from assistant.ui import serve, sources_html
-from tests.conftest import FakeGenerator
+from tests.conftest import FakeGenerator, build
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -95,7 +95,7 @@ def test_chat_streams_a_real_answer_with_sources(seeds_index, seeds_settings: Se
     """The real path: real index, embedder and GGUF (the 0.5B plumbing model), in the real Gradio app."""
     # The 0.5B plumbing model would translate badly; translation is measured in tests/eval, not here.
     settings = seeds_settings.model_copy(update={"translate_questions": False})
-    assistant = Assistant(settings, embedder=real_embedder, generator=small_generator, index=seeds_index)
+    assistant = Assistant(settings, embedder=real_embedder, generator=small_generator, store=seeds_index)
     with _served(settings, assistant) as url, _page() as page:
         page.goto(url)
         # While the model writes, the retrieved passages are already shown. A short answer streams for a moment only,
@@ -115,7 +115,7 @@ def test_citation_opens_the_passage_highlighted_in_its_document(seeds_index, see
     """Source review: a generator that always cites [1] makes the citation certain; all else is real."""
     generator = FakeGenerator("Politianmeldelse skal ske inden 72 timer [1].")
     settings = seeds_settings.model_copy(update={"translate_questions": False})
-    assistant = Assistant(settings, embedder=real_embedder, generator=generator, index=seeds_index)  # type: ignore[arg-type]
+    assistant = Assistant(settings, embedder=real_embedder, generator=generator, store=seeds_index)  # type: ignore[arg-type]
     with _served(settings, assistant) as url, _page() as page:
         _ask(page, url, "Hvornår skal vold anmeldes til politiet?")
         page.wait_for_selector("#sources .sources-final", timeout=120_000)
@@ -160,11 +160,8 @@ def test_uploaded_documents_become_searchable_without_restart(tmp_path: Path, ti
     """Upload a real HTML minutes page and a DOCX in the browser; the next question finds them. Real index and embedder."""
     import docx
 
-    from assistant.chunking import Chunker
-    from assistant.index import build_index
-
     settings = Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data", translate_questions=False)
-    build_index([tiny_corpus], settings.index_dir, real_embedder, Chunker(settings.chunk_size, settings.chunk_overlap))
+    build([tiny_corpus], settings.index_dir, real_embedder)
     d = docx.Document()
     d.add_paragraph("Ad. 1 Kantine\nKantineordningen fortsætter med økologisk frokost fra 1. marts.")
     d.save(str(tmp_path / "kantine.docx"))
@@ -192,13 +189,10 @@ def test_gradio_serves_no_files_outside_its_own(tmp_path: Path, tiny_corpus: Pat
     import urllib.error
     import urllib.request
 
-    from assistant.chunking import Chunker
-    from assistant.index import build_index
-
     settings = Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data")
     settings.data_dir.mkdir()
     (settings.data_dir / "private.txt").write_text("hemmeligt", "utf-8")
-    build_index([tiny_corpus], settings.index_dir, fake_embedder, Chunker())
+    build([tiny_corpus], settings.index_dir, fake_embedder)
     assistant = Assistant(settings, embedder=fake_embedder, generator=FakeGenerator("x"))  # type: ignore[arg-type]
     with _served(settings, assistant) as url:
         for target in ("/etc/passwd", str(settings.data_dir / "private.txt"), str(tiny_corpus / "a.txt")):
@@ -218,11 +212,8 @@ def test_auth_setting_puts_the_chat_behind_a_log_in(tmp_path: Path, tiny_corpus:
     import urllib.parse
     import urllib.request
 
-    from assistant.chunking import Chunker
-    from assistant.index import build_index
-
     settings = Settings(index_dir=tmp_path / "index", auth="mette:hemmelig-kode")
-    build_index([tiny_corpus], settings.index_dir, fake_embedder, Chunker())
+    build([tiny_corpus], settings.index_dir, fake_embedder)
     assistant = Assistant(settings, embedder=fake_embedder, generator=FakeGenerator("x"))  # type: ignore[arg-type]
     with _served(settings, assistant) as url:
         with pytest.raises(urllib.error.HTTPError) as denied:
@@ -274,7 +265,7 @@ def test_make_filter_refuses_bad_dates(bad: str) -> None:
 def test_date_filter_in_the_page_narrows_the_sources(seeds_index, seeds_settings: Settings, real_embedder) -> None:  # noqa: ANN001
     generator = FakeGenerator("Se kilden [1].")
     settings = seeds_settings.model_copy(update={"translate_questions": False})
-    assistant = Assistant(settings, embedder=real_embedder, generator=generator, index=seeds_index)  # type: ignore[arg-type]
+    assistant = Assistant(settings, embedder=real_embedder, generator=generator, store=seeds_index)  # type: ignore[arg-type]
     with _served(settings, assistant) as url, _page() as page:
         page.goto(url)
         page.get_by_text("Narrow the search").click()

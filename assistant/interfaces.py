@@ -1,0 +1,67 @@
+"""The interfaces the question→answer path is built on: a store of passages, an embedder, an answer generator.
+
+Each has one implementation here (FAISS + SQLite, multilingual-e5 on ONNX Runtime, llama.cpp in process) and can have
+others (a vector engine, a model server); tests pass small fakes. Typing only: nothing here runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+import numpy as np
+
+from .records import Filter, Hit
+
+#: A chat message as models take it: {"role": "system" | "user" | "assistant", "content": "…"}.
+Message = dict[str, str]
+
+
+class Embedder(Protocol):
+    """Turns questions and passages into L2-normalised vectors."""
+
+    name: str
+    passage_prompt: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def check(self) -> bool: ...
+
+    def warm_up(self) -> None: ...
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray: ...
+
+
+class Store(Protocol):
+    """A loaded index: passages with their vectors and words, searched by either; rows are the passages' ids."""
+
+    manifest: dict[str, Any]
+
+    def __len__(self) -> int: ...
+
+    def dense(self, vector: np.ndarray, k: int, within: np.ndarray | None = None) -> list[tuple[int, float]]: ...
+
+    def lexical(self, query: str, k: int, within: np.ndarray | None = None) -> list[tuple[int, float]]: ...
+
+    def rows_within(self, narrow: Filter) -> np.ndarray | None: ...
+
+    def hits(self, rows: list[int], vector: np.ndarray) -> list[Hit]: ...
+
+    def text_hashes(self, rows: list[int]) -> list[str]: ...
+
+    def document_text(self, doc_id: str) -> str: ...
+
+    def facets(self) -> dict[str, list[str]]: ...
+
+
+class Generator(Protocol):
+    """Writes a reply to chat messages, streamed."""
+
+    def warm_up(self) -> None: ...
+
+    def stream(self, messages: list[Message], passages: int = 0) -> Iterator[str]:
+        """The reply piece by piece; with ``passages`` given, its markers name only passages 1 to ``passages``."""
+        ...

@@ -1,0 +1,50 @@
+"""The citation-marker grammar: how an answer names the passages it rests on, "[1]", "[2, 3]", "[1][4]", "[1-2]".
+
+The one definition of a marker, used to read markers out of answers (citations), to steer the model while it writes
+them (generation).
+"""
+
+from __future__ import annotations
+
+import re
+
+#: A whole marker; group 1 holds its numbers (a list or a range). The numbers refer to the passages given to the model.
+MARKER = re.compile(r"\[(\d+(?:\s*[-,;]\s*\d+)*)\]")
+#: A marker's start as far as it is written: "[", then the numbers of a list or range so far ("[1, ", "[1-").
+MARKER_START = r"\[(?:\d+\s*[-,;]\s*)*"
+#: A marker still being written, or finished: "[1", "[1, 2", "[1]".
+PARTIAL_MARKER = re.compile(MARKER_START + r"\d*\]?")
+#: The number being written inside a marker still open at the end of a text (group 1, possibly empty).
+OPEN_MARKER = re.compile(MARKER_START + r"(\d*)$")
+#: A marker standing first in a text, as when the model writes markers in front of its sentences.
+LEADING_MARKER = re.compile(r"\s*\[\d+\]")
+#: The longest range that is read as a range; "[2015-2025]" names two numbers, not eleven passages.
+_MAX_RANGE = 20
+
+
+def marker_numbers(group: str) -> list[int]:
+    """The passage numbers one marker's inside names: "1, 3" → [1, 3]; "1-3" → [1, 2, 3]."""
+    nums: list[int] = []
+    for part in re.split(r"\s*[,;]\s*", group):
+        if "-" in part:
+            lo, hi = (int(x) for x in part.split("-", 1))
+            nums.extend(range(lo, hi + 1) if 0 < hi - lo < _MAX_RANGE else [lo, hi])
+        else:
+            nums.append(int(part))
+    return nums
+
+
+def cited_numbers(text: str) -> list[int]:
+    """Every passage number the markers in ``text`` name, in order (repeats kept)."""
+    return [n for group in MARKER.findall(text) for n in marker_numbers(group)]
+
+
+def without_markers(text: str) -> str:
+    """``text`` with its markers taken out."""
+    return MARKER.sub("", text)
+
+
+def render(numbers: list[int]) -> str:
+    """Markers for passage numbers, one each: [1, 3] → "[1][3]"."""
+    return "".join(f"[{n}]" for n in numbers)
+

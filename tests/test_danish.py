@@ -1,0 +1,119 @@
+"""The Danish text rules: words, hyphenation, sentences, numbers, the question's language, index terms."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.danish import compact, join_hyphens, normalise, numbers, passage_sentences, question_language, split_sentences, terms
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("What was decided about police reporting of violence?", "en"),
+        ("Hvornår træder den nye MED-aftale i kraft?", "da"),
+        ("Hvad blev besluttet om budgettet?", "da"),
+        ("When does the new agreement take effect?", "en"),
+        ("Hvem er formand for udvalget", "da"),
+        ("Who chairs the committee?", "en"),
+        # Danish letters in a name do not make an English question Danish
+        ("How many pupils attend Rødovre Gymnasium?", "en"),
+        ("What did Køge Kommune decide about the budget?", "en"),
+        ("Who chairs Børne- og Ungeudvalget?", "en"),
+        ("Hvem er formand for Børne- og Ungeudvalget?", "da"),
+        ("Rødovre Kommune: hvornår blev den grundlagt?", "da"),
+        ("Er Århus med?", "da"),
+    ],
+)
+def test_question_language(question: str, language: str) -> None:
+    assert question_language(question) == language
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("Fristen er fastsat. [1] Den er også kort [2]. Resten uden kilde.", ["Fristen er fastsat. [1]", "Den er også kort [2].", "Resten uden kilde."]),
+        ("[1] The decision was taken. [3] The rules change. Later.", ["[1] The decision was taken.", "[3] The rules change.", "Later."]),
+        ("Aftalen gælder. [1][2] Derefter.", ["Aftalen gælder. [1][2]", "Derefter."]),
+        ("Den træder i kraft pr. 1. januar 2016 [1]. Godt.", ["Den træder i kraft pr. 1. januar 2016 [1].", "Godt."]),
+        ("Pga. OvergangsMED behandles sagen kl. 13 i HovedMED.", ["Pga. OvergangsMED behandles sagen kl. 13 i HovedMED."]),
+        ("Kun én sætning", ["Kun én sætning"]),
+    ],
+)
+def test_split_sentences(text: str, sentences: list[str]) -> None:
+    assert split_sentences(text) == sentences
+
+
+@pytest.mark.parametrize(
+    ("raw", "compacted"),
+    [
+        ("en ny\norganisering", "en ny organisering"),
+        ("be-\nhandlet", "behandlet"),
+        ("Afsnit et.\n\nAfsnit to.", "Afsnit et.\nAfsnit to."),
+        ("se http://x.dk/a.pdf\nhttp://x.dk/b.pdf her", "se [link] her"),
+    ],
+)
+def test_compact(raw: str, compacted: str) -> None:
+    assert compact(raw) == compacted
+
+
+@pytest.mark.parametrize(
+    ("clean", "ocr"),
+    [
+        ("ønsker", "gnsker"),  # ø read as g
+        ("drøftelse", "draftelse"),  # ø read as a
+        ("efterfølgende", "efterfelgende"),  # ø read as e
+        ("afsættes", "afsaettes"),  # æ read as ae
+        ("spørger", "spgrger"),
+        ("undersøgelser", "undersggelser"),
+        ("arbejdsmiljø", "arbejdsmiljg"),
+        ("behandlet", "be-\nhandlet"),  # a line-end hyphen
+    ],
+)
+def test_ocr_misreadings_share_a_term(clean: str, ocr: str) -> None:
+    assert set(terms(clean)) & set(terms(ocr))
+
+
+@pytest.mark.parametrize(("a", "b"), [("politianmeldelse", "politianmeldelser"), ("retningslinjer", "retningslinjerne")])
+def test_inflections_share_a_stem(a: str, b: str) -> None:
+    assert terms(a)[0] == terms(b)[0]
+
+
+def test_stopwords_and_ocr_pa_are_dropped() -> None:
+    assert terms("på pa og det") == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "joined"),
+    [
+        ("be-\nhandlet", "behandlet"),
+        ("neden-\n\nfor", "nedenfor"),  # OCR text with a blank line after every line
+        ("aktivitets- \nog samværstilbud", "aktivitets- \nog samværstilbud"),  # a shared compound ending stays
+        ("Børne- og Ungeudvalget", "Børne- og Ungeudvalget"),
+    ],
+)
+def test_join_hyphens(raw: str, joined: str) -> None:
+    assert join_hyphens(raw) == joined
+
+
+def test_normalise_folds_case_space_and_hyphenation() -> None:
+    assert normalise("Træder  i\nKRAFT be-\nhandlet") == "træder i kraft behandlet"
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Opgaveudvalget kom med seks anbefalinger.", {"6"}),
+        ("pr. 1. januar 2016", {"1", "2016"}),
+        ("2025-07-01", {"2025", "7", "1"}),
+        ("Der er en ny leder.", set()),  # "en" is an article, no number
+        ("the third meeting", {"3"}),
+    ],
+)
+def test_numbers(text: str, found: set[str]) -> None:
+    assert numbers(text) == found
+
+
+def test_passage_sentences_end_at_a_full_stop_before_a_paragraph_break() -> None:
+    assert passage_sentences("Det drejer sig om.\n\nNæste punkt.") == ["Det drejer sig om.", "Næste punkt."]
+    assert passage_sentences("Første halvdel af\n\nsætningen.") == ["Første halvdel af\nsætningen."]
