@@ -106,13 +106,7 @@ def ask(
         record = {**BatchResult(Question("1", question), answer.passages, answer).to_record(), "seconds": round(answer.seconds, 2)}
         typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
-    typer.echo(answer.text)
-    for sentence in answer.unsupported:
-        typer.secho(f"  unsupported by the documents: {sentence}", fg=typer.colors.YELLOW)
-    if answer.citations:
-        typer.echo("\nSources:")
-        for c in answer.citations:
-            typer.echo(c.line)
+    typer.echo(answer.render())
 
 
 @app.command()

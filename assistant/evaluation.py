@@ -66,6 +66,10 @@ class Scores:
     def mrr(self) -> float:
         return self.rr_sum / self.n if self.n else 0.0
 
+    def figures(self) -> dict[str, float]:
+        """The scores as numbers, rounded as the tables show them."""
+        return {"n": self.n, **{f"recall@{k}": round(self.recall(k), 3) for k in KS}, "mrr@10": round(self.mrr, 3)}
+
 
 @dataclass
 class EvalReport:
@@ -82,6 +86,10 @@ class EvalReport:
         for name, s in [("all", self.overall), *sorted(self.by_language.items())]:
             rows.append(f"{name:<10} {s.n:>4} " + " ".join(f"{s.recall(k):>6.3f}" for k in KS) + f" {s.mrr:>7.3f}")
         return "\n".join(rows)
+
+    def figures(self) -> dict[str, dict[str, float]]:
+        """The scores overall ("all") and by language, as numbers."""
+        return {name: s.figures() for name, s in [("all", self.overall), *sorted(self.by_language.items())]}
 
 
 def read_gold(path: Path) -> list[GoldQuestion]:
@@ -151,6 +159,19 @@ class AnswerScores:
     def rate(self, part: int, whole: int) -> float:
         return part / whole if whole else 0.0
 
+    def figures(self) -> dict[str, float]:
+        """The scores as numbers, rounded as the tables show them."""
+        return {
+            "answerable": self.answerable,
+            "facts": round(self.rate(self.correct, self.answerable), 3),
+            "cited_ok": round(self.rate(self.cited_answer, self.answered), 3),
+            "false_abstentions": round(self.rate(self.false_abstentions, self.answerable), 3),
+            "unanswerable": self.unanswerable,
+            "abstained_unanswerable": round(self.rate(self.abstained, self.unanswerable), 3),
+            "invalid_markers": self.invalid_citations,
+            "seconds_per_answer": round(sum(self.seconds) / len(self.seconds), 1) if self.seconds else 0.0,
+        }
+
 
 @dataclass
 class AnswerReport:
@@ -172,6 +193,10 @@ class AnswerReport:
                 f"{s.invalid_citations:>10} {mean:>9.1f}"
             )
         return "\n".join(rows)
+
+    def figures(self) -> dict[str, dict[str, float]]:
+        """The scores overall ("all") and by language, as numbers."""
+        return {name: s.figures() for name, s in [("all", self.overall), *sorted(self.by_language.items())]}
 
 
 def evaluate_answers(ask: Callable[[str], Answer], gold: list[GoldQuestion], progress: Callable[[], None] | None = None) -> AnswerReport:

@@ -134,6 +134,13 @@ class Answer:
             "unsupported": self.unsupported,
         }
 
+    def render(self) -> str:
+        """The answer as plain text: the text, the sentences no passage supports, then the sources, one a line."""
+        lines = [self.text, *(f"  unsupported by the documents: {s}" for s in self.unsupported)]
+        if self.citations:
+            lines += ["", "Sources:", *(c.line for c in self.citations)]
+        return "\n".join(lines)
+
     @classmethod
     def from_record(cls, question: str, record: dict[str, Any], passages: list[Hit]) -> Answer:
         """An answer read back from a batch record, its citations pointing at ``passages`` (by passage id)."""

@@ -30,3 +30,21 @@ def test_a_result_records_machine_and_settings(tmp_path: Path, monkeypatch: pyte
 
 def test_a_hub_id_is_recorded_whole() -> None:
     assert _common.noted(Settings(embedding_model="intfloat/multilingual-e5-base"))["embedding_model"] == "intfloat/multilingual-e5-base"
+
+
+def test_the_readmes_figures_are_the_saved_results() -> None:
+    """README.md's and bench/README.md's generated sections say exactly what bench/results/ holds."""
+    from bench import report
+
+    for path, text in report.rendered(report.load()).items():
+        assert path.read_text("utf-8") == text, f"{path} is out of date with bench/results/; run `python -m bench.report`"
+
+
+def test_the_readme_is_a_short_guide_naming_every_module() -> None:
+    from bench._common import ROOT
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert len(readme.splitlines()) <= 150
+    for module in (ROOT / "assistant").rglob("*.py"):
+        name = "setup_models/" if module.parent.name == "setup_models" else module.name
+        assert module.name == "__init__.py" and module.parent.name == "assistant" or name in readme, name

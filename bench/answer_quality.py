@@ -1,0 +1,38 @@
+"""Answer quality on a gold file through the whole path: facts correct, cited passages, false abstentions, abstention
+on unanswerable questions, invalid markers, seconds per answer; overall and by question language.
+
+    python -m bench.answer_quality tests/eval/seeds.jsonl
+
+The same figures as ``assistant eval GOLD --answers``, saved as bench/results/answer_quality.<gold>.json with each
+question's outcome.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from assistant.evaluation import evaluate_answers, read_gold
+from assistant.qa import Assistant
+from assistant.settings import Settings
+from bench._common import save
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("gold", type=Path)
+    parser.add_argument("--index-dir", type=Path)
+    args = parser.parse_args()
+    settings = Settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
+    assistant = Assistant(settings)
+    report = evaluate_answers(assistant.ask, read_gold(args.gold), progress=lambda: print(".", end="", flush=True))
+    print("\n" + report.table())
+    outcomes = [
+        {"id": q.id, "lang": q.lang, "answerable": q.answerable, "abstained": a.abstained, "correct": ok, "answer": a.text} for q, a, ok in report.outcomes
+    ]
+    result = {"gold": args.gold.name, "figures": report.figures(), "outcomes": outcomes}
+    print(f"saved {save(f'answer_quality.{args.gold.stem}', result, settings)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""Write the figures in README.md and bench/README.md from the saved results in bench/results/, so that no figure
+in either can drift from what a benchmark measured.
+
+    python -m bench.report           # rewrite the generated sections
+    python -m bench.report --check   # exit 1 if a generated section differs from the results (a test runs this)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench._common import RESULTS, ROOT
+
+Results = dict[str, dict[str, Any]]
+GREVE = "../shared/corpora/greve/agenda_items.jsonl"
+
+
+def load(folder: Path = RESULTS) -> Results:
+    """Every saved result, by benchmark file name (without .json)."""
+    return {p.stem: json.loads(p.read_text("utf-8")) for p in sorted(folder.glob("*.json"))}
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {round(seconds % 60):02d} s"
+
+
+def _retrieval(r: dict[str, Any]) -> str:
+    h = r["hybrid"]
+    return f"R@5 {h['all']['recall@5']:.3f} (Danish {h['da']['recall@5']:.3f}, English {h['en']['recall@5']:.3f})"
+
+
+def _answers(r: dict[str, Any]) -> str:
+    f = r["figures"]["all"]
+    return (
+        f"facts {f['facts']:.3f}, false abstentions {f['false_abstentions']:.3f}, abstains on unanswerable "
+        f"{f['abstained_unanswerable']:.3f}, invalid [n] {f['invalid_markers']}, {f['seconds_per_answer']} s/answer"
+    )
+
+
+def _index(r: dict[str, Any]) -> str:
+    return f"{_minutes(r['seconds'])} ({r['passages']:,} passages, {r['passages_embedded']:,} embedded); unchanged again {r['reindex_unchanged_seconds']} s"
+
+
+def _scale(r: dict[str, Any]) -> str:
+    return ", ".join(f"{int(size) // 1000}k: {r[size]['hybrid']['p50_ms']} / {r[size]['hybrid']['p95_ms']} ms" for size in r if size.isdigit())
+
+
+def _latency(r: dict[str, Any]) -> str:
+    return f"{r['first_token_s_median']} s / {r['full_answer_s_median']} s (cold {r['cold_first_token_s']} / {r['cold_full_answer_s']} s)"
+
+
+def _memory(r: dict[str, Any]) -> str:
+    return f"{r['rss_after_start_gb']} GB after start, {r['peak_rss_gb']} GB peak"
+
+
+def _ocr(r: dict[str, Any]) -> str:
+    d = r["greve_degraded"]
+    return f"Greve OCR-degraded copy, lexical R@5 {d['plain_stems']['recall@5']:.3f} → {d['ocr_robust']['recall@5']:.3f}"
+
+
+def _prompt(r: dict[str, Any]) -> str:
+    return f"{r['runs'][0]['median']} prompt tokens/s"
+
+
+#: The README's headline rows: what, the result file, how it is shown, the command that measures it.
+HEADLINES: list[tuple[str, str, Callable[[dict[str, Any]], str], str]] = [
+    ("retrieval, `seeds/` dev set (hybrid + translate)", "retrieval_quality.seeds", _retrieval, "python -m bench.retrieval_quality tests/eval/seeds.jsonl --translate"),
+    ("retrieval, Greve dev set (hybrid + translate)", "retrieval_quality.greve", _retrieval, "python -m bench.retrieval_quality tests/eval/greve.jsonl --translate --index-dir DIR"),
+    ("answers, `seeds/` dev set", "answer_quality.seeds", _answers, "python -m bench.answer_quality tests/eval/seeds.jsonl"),
+    ("index the Greve corpus (5,549 agenda items)", "index_throughput", _index, f"python -m bench.index_throughput {GREVE} --index-dir DIR"),
+    ("retrieval p50 / p95 at scale (hybrid)", "scale_latency", _scale, "python -m bench.scale_latency"),
+    ("example question: first token / full answer", "answer_latency", _latency, "python -m bench.answer_latency"),
+    ("`serve` memory", "serve_memory", _memory, "python -m bench.serve_memory"),
+    ("OCR robustness of the lexical channel", "ocr_robustness", _ocr, "python -m bench.ocr_robustness"),
+    ("answer model's prompt speed (2 threads)", "prompt_throughput", _prompt, "python -m bench.prompt_throughput"),
+]
+
+
+def headline(results: Results) -> str:
+    """The README's table of headline figures."""
+    rows = ["| what | measured (2 cores) | command |", "| --- | --- | --- |"]
+    for what, name, show, command in HEADLINES:
+        rows.append(f"| {what} | {show(results[name]) if name in results else 'not measured yet'} | `{command}` |")
+    return "\n".join(rows)
+
+
+def details(results: Results) -> str:
+    """bench/README.md's list of every saved result: when, on what, and the settings that differ from the defaults."""
+    lines = ["| result | measured at | machine | figures |", "| --- | --- | --- | --- |"]
+    shown: dict[str, Callable[[dict[str, Any]], str]] = {name: show for _, name, show, _ in HEADLINES}
+    shown["example_answers"] = lambda r: "; ".join(f"{a['question']!r} in {a['seconds']} s" for a in r["answers"])
+    for name, r in results.items():
+        machine = f"{r['machine']['cores']} cores, {r['machine']['cpu']}"
+        figures = shown[name](r) if name in shown else ", ".join(f"{k} {v}" for k, v in r.items() if isinstance(v, int | float) and not isinstance(v, bool))
+        lines.append(f"| `{name}.json` | {r['measured_at']} | {machine} | {figures} |")
+    return "\n".join(lines)
+
+
+def example(results: Results) -> str:
+    """The README's example answers, as `assistant ask` printed them."""
+    if "example_answers" not in results:
+        return "(not measured yet: python -m bench.example_answers)"
+    return "\n\n".join(f'$ assistant ask "{a["question"]}"\n{a["printed"]}' for a in results["example_answers"]["answers"])
+
+
+def _replace(text: str, marker: str, body: str) -> str:
+    pattern = re.compile(rf"(<!-- {marker}:begin[^>]*-->\n)(?:.*?\n)?(<!-- {marker}:end -->)", re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"no '<!-- {marker}:begin -->' … '<!-- {marker}:end -->' section to write into")
+    return pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+
+
+def rendered(results: Results) -> dict[Path, str]:
+    """README.md and bench/README.md as they should read with these results."""
+    readme, bench = ROOT / "README.md", ROOT / "bench" / "README.md"
+    return {
+        readme: _replace(_replace(readme.read_text("utf-8"), "figures", headline(results)), "example", example(results)),
+        bench: _replace(bench.read_text("utf-8"), "results", details(results)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="only check that the generated sections are up to date")
+    args = parser.parse_args()
+    stale = []
+    for path, text in rendered(load()).items():
+        if path.read_text("utf-8") != text:
+            stale.append(path)
+            if not args.check:
+                path.write_text(text, "utf-8")
+    if args.check and stale:
+        sys.exit(f"out of date with bench/results/: {', '.join(map(str, stale))}; run `python -m bench.report`")
+    print("up to date" if not stale else f"rewrote {', '.join(map(str, stale))}")
+
+
+if __name__ == "__main__":
+    main()
