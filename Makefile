@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test install models index serve clean chromium
+.PHONY: run test install models index serve serve-model clean chromium
 
 run: install models index serve
 
@@ -30,6 +30,10 @@ index: install models
 
 serve: install
 	$(BIN)/assistant serve
+
+# The answer model as an OpenAI-compatible server on 127.0.0.1:8080, for ASSISTANT_LLM_URL=http://127.0.0.1:8080/v1
+serve-model: install models
+	$(BIN)/assistant serve-model
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download cannot work offline).
 chromium:

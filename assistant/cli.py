@@ -51,12 +51,13 @@ def setup_models_cmd(
 def index(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders to index (default: seeds/).")] = None,
     index_dir: IndexDir = None,
+    vectors_from: Annotated[Optional[Path], typer.Option("--vectors-from", help="A FAISS index folder built under the same settings whose vectors to reuse (e.g. moving to Milvus).")] = None,
 ) -> None:
-    """Index documents (.txt, .md, .pdf, .docx, .html, .jsonl) into a FAISS index, with a progress bar; re-runs embed only what changed."""
+    """Index documents (.txt, .md, .pdf, .docx, .html, .jsonl) into the index (FAISS or Milvus), with a progress bar; re-runs embed only what changed."""
     from tqdm import tqdm
 
     from .embedding import Embedder
-    from .indexing import index_paths
+    from .indexing import index_paths, location
 
     s = _settings(index_dir)
     bar: tqdm | None = None
@@ -68,7 +69,7 @@ def index(
         bar.update(done - bar.n)
 
     try:
-        report = index_paths(s, paths or [], Embedder.from_settings(s), progress)
+        report = index_paths(s, paths or [], Embedder.from_settings(s), progress, vectors_from)
     except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
         _fail(exc)
         return
@@ -77,11 +78,12 @@ def index(
             bar.close()
     for problem in report.problems:
         typer.secho(f"skipped: {problem}", fg=typer.colors.YELLOW, err=True)
+    where = location(s)
     if report.up_to_date:
-        typer.echo(f"index in {s.index_dir} is up to date: {report.documents} documents, {report.chunks} passages ({report.seconds:.1f} s)")
+        typer.echo(f"index in {where} is up to date: {report.documents} documents, {report.chunks} passages ({report.seconds:.1f} s)")
     else:
         typer.echo(
-            f"indexed {report.documents} documents, {report.chunks} passages into {s.index_dir} "
+            f"indexed {report.documents} documents, {report.chunks} passages into {where} "
             f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s"
         )
 
@@ -211,6 +213,23 @@ def serve(
         serve_ui(_settings(index_dir, host=host, port=port))
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
+
+
+@app.command("serve-model")
+def serve_model(
+    port: Annotated[Optional[int], typer.Option("--port", help="Port on 127.0.0.1 (default 8080, ASSISTANT_SERVE_MODEL_PORT).")] = None,
+) -> None:
+    """Serve the answer model (the settings' GGUF) as an OpenAI-compatible server on 127.0.0.1, for ASSISTANT_LLM_URL."""
+    import os
+
+    from .generation import ModelFileMissing, model_server_command
+
+    s = _settings()
+    command = model_server_command(s, port)
+    if not s.llm_model_path.is_file():
+        _fail(ModelFileMissing(f"GGUF model not found at {s.llm_model_path}; run `assistant setup-models` or set ASSISTANT_LLM_MODEL"))
+    typer.echo(f"serving {s.llm_model_path.name} on http://127.0.0.1:{port or s.serve_model_port}/v1 (set ASSISTANT_LLM_URL to it)", err=True)
+    os.execv(command[0], command)
 
 
 @app.command()

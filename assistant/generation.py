@@ -1,4 +1,4 @@
-"""Answer writing with a local GGUF model through llama-cpp-python, in this process."""
+"""Answer writing: a local GGUF model through llama-cpp-python in this process, or any OpenAI-compatible server."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from . import llama_adapter
 from .interfaces import Message
-from .markers import OPEN_MARKER, PARTIAL_MARKER
+from .markers import OPEN_MARKER, PARTIAL_MARKER, gbnf
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -207,3 +207,117 @@ class LlamaGenerator:
                 delta = part["choices"][0].get("delta", {}).get("content")
                 if delta:
                     yield delta
+
+
+class ModelServerError(RuntimeError):
+    """The answer model's server could not give a reply; the message names the URL and what to do."""
+
+
+class ServerGenerator:
+    """Streams a chat completion from an OpenAI-compatible server (llama.cpp's server, vLLM, Ollama, …) through the
+    ``openai`` client: no model is loaded in this process, and many callers can wait on the server at once.
+
+    Where the server takes a grammar (llama.cpp's ``grammar`` field, vLLM's structured outputs), the reply is held to
+    the same rules the in-process model's logits processors keep: markers name given passages only, and a word comes
+    before the end. The client retries, with backoff, a connection refused, a timeout or a 5xx before the reply
+    begins; a reply cut off midway is not resumed but reported, so nothing half-written becomes an answer.
+    """
+
+    def __init__(
+        self, url: str, *, model: str, api_key: str, flavor: str, timeout: float, retries: int, max_tokens: int, temperature: float,
+        repeat_penalty: float,
+    ) -> None:  # fmt: skip
+        self.url = url.rstrip("/")
+        self.model = model
+        self.api_key = api_key
+        self.flavor = flavor
+        self.timeout = timeout
+        self.retries = retries
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.repeat_penalty = repeat_penalty
+        self._client: Any = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ServerGenerator:
+        """The server generator the settings describe."""
+        s = settings
+        return cls(
+            s.llm_url, model=s.llm_api_model, api_key=s.llm_api_key.get_secret_value(), flavor=s.llm_api_flavor, timeout=s.llm_timeout,
+            retries=s.llm_retries, max_tokens=s.llm_max_tokens, temperature=s.llm_temperature, repeat_penalty=s.llm_repeat_penalty,
+        )  # fmt: skip
+
+    def warm_up(self) -> None:
+        """Make the client (it connects on the first reply)."""
+        if self._client is None:
+            from openai import OpenAI
+
+            # A local server wants no key, but the client insists on one.
+            self._client = OpenAI(base_url=self.url, api_key=self.api_key or "none", timeout=self.timeout, max_retries=self.retries)
+
+    def _extra(self, passages: int) -> dict[str, Any]:
+        """What this kind of server takes beyond the OpenAI fields: repeat penalty and, with passages, the grammar."""
+        if self.flavor == "llama.cpp":
+            return {"repeat_penalty": self.repeat_penalty, **({"grammar": gbnf(passages)} if passages else {})}
+        if self.flavor == "vllm":
+            return {"repetition_penalty": self.repeat_penalty, **({"structured_outputs": {"grammar": gbnf(passages)}} if passages else {})}
+        return {}
+
+    def stream(self, messages: list[Message], passages: int = 0) -> Iterator[str]:
+        """Yield the reply's text piece by piece; with ``passages`` given (and a server that takes a grammar), its
+        markers name only passages 1 to ``passages``. Raises ModelServerError, one line naming the URL and the fix."""
+        import httpx
+        import openai
+
+        self.warm_up()
+        began = False
+        try:
+            reply = self._client.chat.completions.create(
+                model=self.model, messages=messages, stream=True, max_tokens=self.max_tokens, temperature=self.temperature, seed=0,
+                extra_body=self._extra(passages),
+            )  # fmt: skip
+            finished = False
+            for chunk in reply:
+                if not chunk.choices:
+                    continue
+                finished = finished or chunk.choices[0].finish_reason is not None
+                delta = chunk.choices[0].delta.content
+                if delta:
+                    began = True
+                    yield delta
+        except (openai.APIError, httpx.HTTPError) as exc:
+            raise ModelServerError(self._explain(exc, began)) from None
+        if not finished:  # the stream closed without saying why it ended: the server went away
+            raise ModelServerError(self._explain(ConnectionError("stream closed early"), began))
+
+    def _explain(self, exc: Exception, began: bool) -> str:
+        import openai
+
+        fix = f"check that the model server runs (`assistant serve-model` starts one) and that ASSISTANT_LLM_URL={self.url} is right"
+        if began:
+            return f"the answer model at {self.url} stopped in the middle of a reply ({type(exc).__name__}); ask again once it runs ({fix})"
+        if isinstance(exc, openai.APITimeoutError):
+            return f"the answer model at {self.url} did not reply within {self.timeout:.0f} s; raise ASSISTANT_LLM_TIMEOUT or {fix}"
+        if isinstance(exc, openai.APIStatusError):
+            return f"the answer model at {self.url} answered HTTP {exc.status_code} ({str(exc.message)[:160]}); {fix}"
+        return f"the answer model at {self.url} cannot be reached ({type(exc).__name__}) after {self.retries} retries; {fix}"
+
+
+def generator_from_settings(settings: Settings) -> LlamaGenerator | ServerGenerator:
+    """The answer model the settings name: a server when ``llm_url`` is set, else the GGUF in this process."""
+    return ServerGenerator.from_settings(settings) if settings.llm_url else LlamaGenerator.from_settings(settings)
+
+
+def model_server_command(settings: Settings, port: int | None = None, model: Path | None = None) -> list[str]:
+    """The command that serves a GGUF (default: the settings' model) with llama-cpp-python's OpenAI-compatible server
+    on 127.0.0.1, with the settings' threads and context; several app processes can then share one model process."""
+    import sys
+
+    threads = str(settings.llm_threads)
+    return [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(model or settings.llm_model_path),
+        "--host", "127.0.0.1", "--port", str(port or settings.serve_model_port), "--n_ctx", str(settings.llm_context),
+        "--n_threads", threads, "--n_threads_batch", threads, "--n_batch", "512", "--use_mmap", "False",
+        # By default the server drops a streaming reply when another request arrives: with several users, none would finish.
+        "--interrupt_requests", "False",
+    ]  # fmt: skip

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,6 +75,8 @@ class FaissStore:
         self.db = db
         self._docs: dict[str, tuple[str, dict[str, str]]] = {}
         self._files: dict[str, str] = {}  #: document id → source file name (what the document filter names)
+        self._within: dict[Filter, np.ndarray] = {}  #: recent filters' rows: both channels of a question ask for them
+        self._within_lock = threading.Lock()
         for doc_id, path, title, meta in db.execute("SELECT id, path, title, metadata FROM documents"):
             self._docs[doc_id] = (title, json.loads(meta))
             self._files[doc_id] = Path(path).name
@@ -113,9 +116,10 @@ class FaissStore:
         title, meta = self._docs[doc_id]
         return Chunk(cid, doc_id, title, text, start, end, line_start, line_end, heading, meta, page_start, page_end)
 
-    def dense(self, vector: np.ndarray, k: int, within: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def dense(self, vector: np.ndarray, k: int, narrow: Filter | None = None) -> list[tuple[int, float]]:
         """Rows and cosine similarities of the ``k`` chunks nearest to a normalised query vector, best first;
-        ``within`` (rows) restricts the search."""
+        ``narrow`` restricts the search to the documents it admits."""
+        within = self.rows_within(narrow)
         if len(self) == 0 or (within is not None and len(within) == 0):
             return []
         query = vector.reshape(1, -1).astype(np.float32)
@@ -127,18 +131,27 @@ class FaissStore:
             scores, rows = self.vectors.search(query, min(k, len(within)), params=params)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
 
-    def lexical(self, query: str, k: int, within: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """Rows and BM25 scores of the ``k`` best chunks by words, best first; ``within`` (rows) restricts the search."""
+    def lexical(self, query: str, k: int, narrow: Filter | None = None) -> list[tuple[int, float]]:
+        """Rows and BM25 scores of the ``k`` best chunks by words, best first; ``narrow`` restricts the search."""
+        within = self.rows_within(narrow)
         return lexical.search(self.db, query, k, within=None if within is None else within.tolist())
 
     def facets(self) -> dict[str, list[str]]:
         """What retrieval can be narrowed by: source file names, bodies, and the earliest and latest date."""
         return facets(self._files.values(), (m for _, m in self._docs.values()))
 
-    def rows_within(self, narrow: Filter) -> np.ndarray | None:
+    def rows_within(self, narrow: Filter | None) -> np.ndarray | None:
         """The rows of chunks whose documents pass ``narrow`` (None when it narrows nothing)."""
-        if narrow.empty:
+        if narrow is None or narrow.empty:
             return None
+        with self._within_lock:
+            if narrow not in self._within:
+                if len(self._within) >= 8:
+                    self._within.pop(next(iter(self._within)))
+                self._within[narrow] = self._rows_admitted(narrow)
+            return self._within[narrow]
+
+    def _rows_admitted(self, narrow: Filter) -> np.ndarray:
         docs = [doc_id for doc_id, (_, m) in self._docs.items() if narrow.admits(self._files[doc_id], m.get("body", ""), m.get("date", ""))]
         rows = self.db.execute("SELECT row FROM chunks WHERE doc_id IN (SELECT value FROM json_each(?))", (json.dumps(docs),))
         return np.array(sorted(r for (r,) in rows), dtype=np.int64)

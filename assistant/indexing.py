@@ -65,7 +65,11 @@ def expected_manifest(embedder: Embedder, chunker: Chunker) -> dict[str, Any]:
 
 
 def location(settings: Settings) -> IndexLocation:
-    """Where the settings put the index."""
+    """Where the settings put the index: a FAISS folder, or a Milvus collection."""
+    if settings.store == "milvus":
+        from .milvus_store import MilvusLocation
+
+        return MilvusLocation(settings.milvus_uri, settings.milvus_collection, settings.milvus_token.get_secret_value())
     return FaissFolder(settings.index_dir)
 
 
@@ -92,12 +96,14 @@ def build_index(
     chunker: Chunker,
     progress: Callable[[int, int], None] | None = None,
     max_bytes: int | None = None,
+    vectors_from: Sequence[IndexLocation] = (),
 ) -> BuildReport:
     """Index every document under ``paths`` into ``where``, reusing unchanged passages' vectors.
 
     ``progress(done, total)`` is called as passages are embedded. The new index replaces the old one only once it
     is complete; while one indexer writes, another is refused (IndexLocked). ``max_bytes`` caps one document file's
-    size (larger ones are reported, not indexed).
+    size (larger ones are reported, not indexed). ``vectors_from``: other indexes built under the same settings whose
+    vectors may be reused too (moving an index from one store to another embeds nothing).
     """
     with where.lock():
         started = time.perf_counter()
@@ -123,6 +129,8 @@ def build_index(
         texts = [embedding_text(c) for c in chunks]
         hashes = [_text_hash(t) for t in texts]
         reusable = where.reusable_vectors(expect)
+        for other in vectors_from:
+            reusable = {**other.reusable_vectors(expect), **reusable}
         # Identical passages (common in minutes) are embedded once.
         first: dict[str, str] = {}
         for h, text in zip(hashes, texts):
@@ -153,9 +161,14 @@ def build_index(
         return report
 
 
-def index_paths(settings: Settings, paths: Sequence[Path], embedder: Embedder, progress: Callable[[int, int], None] | None = None) -> BuildReport:
-    """Index ``paths`` (default: the bundled seeds) where the settings put the index."""
-    return build_index(paths or [settings.seeds_dir], location(settings), embedder, Chunker.from_settings(settings), progress, settings.max_document_bytes)
+def index_paths(
+    settings: Settings, paths: Sequence[Path], embedder: Embedder, progress: Callable[[int, int], None] | None = None, vectors_from: Path | None = None
+) -> BuildReport:
+    """Index ``paths`` (default: the bundled seeds) where the settings put the index; ``vectors_from`` names a FAISS
+    index folder whose vectors may be reused."""
+    others = [FaissFolder(vectors_from)] if vectors_from else []
+    where, chunker = location(settings), Chunker.from_settings(settings)
+    return build_index(paths or [settings.seeds_dir], where, embedder, chunker, progress, settings.max_document_bytes, others)
 
 
 def add_uploads(

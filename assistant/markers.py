@@ -1,7 +1,7 @@
 """The citation-marker grammar: how an answer names the passages it rests on, "[1]", "[2, 3]", "[1][4]", "[1-2]".
 
 The one definition of a marker, used to read markers out of answers (citations), to steer the model while it writes
-them (generation).
+them (generation), and to tell a model server which markers it may write (a GBNF grammar).
 """
 
 from __future__ import annotations
@@ -48,3 +48,24 @@ def render(numbers: list[int]) -> str:
     """Markers for passage numbers, one each: [1, 3] → "[1][3]"."""
     return "".join(f"[{n}]" for n in numbers)
 
+
+
+def gbnf(count: int) -> str:
+    """A GBNF grammar (llama.cpp's ``grammar`` field, vLLM's structured outputs) for a reply whose markers name only
+    passages 1 to ``count`` and which has a word before it may end: the two rules the in-process generator's logits
+    processors keep (``generation.MarkersWithin``, ``generation.WordsBeforeEnd``), for a model behind a server.
+
+    At most one marker may open the reply; then something that is neither a marker nor punctuation; then free text,
+    where "[" always opens a marker of passage numbers (a list "1, 3" or a range "1-3").
+    """
+    numbers = " | ".join(f'"{n}"' for n in range(max(count, 1), 0, -1))
+    return "\n".join(
+        (
+            "root ::= lead first rest",
+            'lead ::= (marker " "?)?',
+            r'first ::= [^\[\] \t\n.,;:!?()"-]',
+            r"rest ::= ([^\[] | marker)*",
+            'marker ::= "[" num (("," " "? | "-") num)* "]"',
+            f"num ::= {numbers}",
+        )
+    )

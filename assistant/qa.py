@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .citations import CitationChecker
 from .context import ContextBuilder
 from .embedding import Embedder
-from .generation import LlamaGenerator
+from .generation import generator_from_settings
 from .indexing import location, open_store
 from .interfaces import Embedder as EmbedderLike
 from .interfaces import Generator, Store
@@ -51,10 +51,11 @@ class Assistant:
     ) -> None:
         self.settings = settings
         self.embedder = embedder or Embedder.from_settings(settings)
-        self.generator = generator or LlamaGenerator.from_settings(settings)
+        self.generator = generator or generator_from_settings(settings)
         self.templates = templates or Templates.load(settings.prompts_dir)
         self._store = store
         self._store_fixed = store is not None
+        self._where = location(settings)
         self._built: object = None
         self._lock = threading.Lock()
         self.rewriter = QueryRewriter.from_settings(settings, self.templates, self.generator)
@@ -69,7 +70,7 @@ class Assistant:
             if self._store_fixed:
                 assert self._store is not None
                 return self._store
-            manifest = location(self.settings).manifest() or {}
+            manifest = self._where.manifest() or {}
             built = (manifest.get("built_at"), manifest.get("chunks"), manifest.get("files"))
             if self._store is None or built != self._built:
                 self._store, self._built = open_store(self.settings, self.embedder), built

@@ -201,15 +201,15 @@ class Filter:
         if self.date_from or self.date_to:
             if not date:
                 return False
-            first, last = _date_span(date)
-            if self.date_from and last < _date_span(self.date_from)[0]:
+            first, last = date_span(date)
+            if self.date_from and last < date_span(self.date_from)[0]:
                 return False
-            if self.date_to and first > _date_span(self.date_to)[1]:
+            if self.date_to and first > date_span(self.date_to)[1]:
                 return False
         return True
 
 
-def _date_span(date: str) -> tuple[str, str]:
+def date_span(date: str) -> tuple[str, str]:
     """First and last day an ISO date prefix covers: "2024" → 2024-01-01..2024-12-31, "2024-06" → the month."""
     day = date[:10]
     if len(day) == 4:

@@ -51,7 +51,6 @@ class Retriever:
         """The best ``k`` passages for ``query`` (``top_k`` by default), best first, ranks from 1; ``narrow`` keeps only
         passages of the documents it admits. In "dense" or "lexical" mode only the question as asked is searched."""
         k = k or self.top_k
-        within = self.store.rows_within(narrow) if narrow is not None else None
         depth = max(self.depth, k)
         forms = query.forms if self.mode == "hybrid" else query.forms[:1]
         dense = self.mode != "lexical"
@@ -59,7 +58,7 @@ class Retriever:
         # The lexical channel (SQLite) runs on other threads while the question is embedded and searched densely
         # (ONNX Runtime, FAISS): all three release the GIL, so on 2 cores the two channels cost about the slower one.
         words: list[Future[list[tuple[int, float]]] | None] = [
-            _CHANNELS.submit(self.store.lexical, f.text, depth, within) if lexical and (f.lexical_weight > 0 or self.mode == "lexical") else None
+            _CHANNELS.submit(self.store.lexical, f.text, depth, narrow) if lexical and (f.lexical_weight > 0 or self.mode == "lexical") else None
             for f in forms
         ]
         vector = self.embedder.embed_queries([query.question])[0]
@@ -68,7 +67,7 @@ class Retriever:
         for form, found in zip(forms, words):
             if dense and form.dense_weight > 0:
                 form_vector = vector if form.text == query.question else self.embedder.embed_queries([form.text])[0]
-                rankings.append([r for r, _ in self.store.dense(form_vector, depth, within)])
+                rankings.append([r for r, _ in self.store.dense(form_vector, depth, narrow)])
                 weights.append(form.dense_weight)
             if found is not None:
                 rankings.append([r for r, _ in found.result()])

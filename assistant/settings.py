@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     models_dir: Path = Field(_home() / "models", description="Folder where `assistant setup-models` puts the default models.")
     prompts_dir: Path = Field(_bundled("prompts"), description="Folder of prompt templates (text files).")
 
+    store: Literal["faiss", "milvus"] = Field("faiss", description="Where the index lives: faiss (a folder, index_dir) or milvus (Milvus Lite in a file, or a cluster: milvus_uri).")
+    milvus_uri: str = Field(str(_home() / "index-milvus" / "milvus.db"), description="Milvus to use with store=milvus: a file path runs Milvus Lite; http://host:19530 reaches a server.")
+    milvus_collection: str = Field("assistant", description="Name (an alias) of the index's collection in Milvus.")
+    milvus_token: SecretStr = Field(SecretStr(""), description='Milvus credentials ("user:password" or an API key), if the server wants them.')
+
     # Embedding
     embedding_model: str = Field("", description="Sentence-transformers model: a local folder or a hub id (needs internet); empty: the packaged multilingual-e5-small.")
     embedding_backend: Literal["onnx", "onnx-int8", "torch"] = Field(
@@ -78,6 +83,17 @@ class Settings(BaseSettings):
     llm_repeat_penalty: float = Field(1.1, ge=1.0, description="Penalty on repeated tokens (small models loop without it).")
     llm_keep_system_state: bool = Field(True, description="Keep llama.cpp's state after the answer prompt's fixed part and resume from it for each answer.")
 
+    # The answer model behind a server instead (llama.cpp server, vLLM, Ollama, any OpenAI-compatible one)
+    llm_url: str = Field("", description="OpenAI-compatible server for answers and translation, e.g. http://127.0.0.1:8080/v1; empty: the GGUF runs in this process.")
+    llm_api_model: str = Field("local", description="Model name asked of the server (vLLM and Ollama serve models by name; llama.cpp's server takes any).")
+    llm_api_key: SecretStr = Field(SecretStr(""), description="API key the server wants, if any (never printed).")
+    llm_api_flavor: Literal["llama.cpp", "vllm", "ollama", "openai"] = Field(
+        "llama.cpp", description="The server's kind: how the citation-marker grammar is sent (llama.cpp: grammar; vllm: structured outputs; others: none)."
+    )
+    llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for the server to begin or continue a reply.")
+    llm_retries: int = Field(3, ge=0, description="Retries, with backoff, when the server cannot be reached or fails (5xx) before a reply began.")
+    serve_model_port: int = Field(8080, description="Port `assistant serve-model` serves the default GGUF on (127.0.0.1).")
+
     # Context and citations
     context_sentences: int = Field(3, ge=0, description="Sentences of each passage shown to the model, those most similar to the question (0: all).")
     context_chars: int = Field(0, ge=0, description="Most characters of passage text shown to the model in all (0: no limit).")
@@ -89,6 +105,12 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the chat binds to; keep 127.0.0.1 unless others must reach it.")
     port: int = Field(7860, description="Port of the chat.")
     auth: SecretStr = Field(SecretStr(""), description='Log-in for the chat as "user:password" (several: "u1:p1,u2:p2"); empty: none.')
+    chat_concurrency: int = Field(0, ge=0, description="Answers the chat writes at once, others wait in the queue; 0: 1 with the in-process model, 4 with a server.")
+
+    @property
+    def answers_at_once(self) -> int:
+        """``chat_concurrency``, or what suits the answer model: one llama.cpp context in process, several behind a server."""
+        return self.chat_concurrency or (4 if self.llm_url else 1)
 
     @property
     def credentials(self) -> list[tuple[str, str]]:

@@ -169,8 +169,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         cited = gr.State([])
         picker = gr.Radio(label="Open a cited passage in its document", elem_id="citation-picker", visible=False)
         document = gr.HTML(elem_id="document")
-        # One answer at a time: llama.cpp serves one call at a time; others wait in Gradio's queue.
-        box.submit(respond, [box, chat, file_filter, body_filter, date_from, date_to], [chat, box, sources, picker, cited], concurrency_limit=1)
+        # As many answers at once as the answer model can write (one llama.cpp context in process, several behind a
+        # server); the others wait in Gradio's queue, which shows each its place.
+        at_once = assistant.settings.answers_at_once
+        box.submit(respond, [box, chat, file_filter, body_filter, date_from, date_to], [chat, box, sources, picker, cited], concurrency_limit=at_once)
         add.click(add_files, files, [added, file_filter, body_filter], concurrency_limit=1, concurrency_id="indexing")
         picker.change(open_source, [picker, cited], document).then(
             None, js="() => document.getElementById('cited-span')?.scrollIntoView({block: 'center'})"
@@ -183,7 +185,7 @@ def serve(settings: Settings, assistant: Assistant | None = None, block: bool = 
     assistant = assistant or Assistant(settings)
     assistant.warm_up()
     app = build_app(assistant)
-    app.queue(default_concurrency_limit=1)
+    app.queue(default_concurrency_limit=settings.answers_at_once)
     app.launch(
         server_name=settings.host,
         server_port=settings.port,

@@ -1,6 +1,8 @@
-"""Retrieval latency p50/p95 at 10k and 100k passages, and which FAISS index type pays at which size.
+"""Retrieval latency p50/p95 at 10k and 100k passages (or 1M) in each store, and which FAISS index type pays at which
+size.
 
-    python -m bench.scale_latency                                  # 10k and 100k from the Greve corpus
+    python -m bench.scale_latency                                  # 10k and 100k from the Greve corpus, FAISS
+    python -m bench.scale_latency --sizes 100000 1000000 --stores faiss milvus
     python -m bench.scale_latency --sizes 10000 --corpus seeds/
 
 Real Danish passages (the corpus chunked by the real chunker, repeated with new ids until the size is reached) are
@@ -28,8 +30,7 @@ import numpy as np
 
 from assistant.chunking import Chunker, embedding_text
 from assistant.evaluation import read_gold
-from assistant.index import FaissFolder
-from assistant.indexing import _text_hash, expected_manifest
+from assistant.indexing import _text_hash, expected_manifest, location
 from assistant.ingest import load_documents
 from assistant.qa import Assistant
 from assistant.records import Chunk, Document, IndexBuild
@@ -41,8 +42,9 @@ from bench.query_latency import percentile, search_times_ms
 GREVE = SHARED / "corpora" / "greve" / "agenda_items.jsonl"
 
 
-def synthetic_index(corpus: Path, size: int, index_dir: Path, settings: Settings) -> float:
-    """Write an index of ``size`` real passages (repeated as needed) with random vectors; returns seconds taken."""
+def synthetic_index(corpus: Path, size: int, settings: Settings) -> float:
+    """Write an index of ``size`` real passages (repeated as needed) with random vectors where the settings put it
+    (either store); returns seconds taken."""
     start = time.perf_counter()
     docs, _ = load_documents([corpus])
     chunker = Chunker.from_settings(settings)
@@ -66,7 +68,7 @@ def synthetic_index(corpus: Path, size: int, index_dir: Path, settings: Settings
     from assistant.embedding import Embedder
 
     manifest = {**expected_manifest(Embedder.from_settings(settings), chunker), "dimension": 384, "synthetic": True}
-    FaissFolder(index_dir).write(IndexBuild(out_docs, chunks, texts, hashes, matrix, manifest))
+    location(settings).write(IndexBuild(out_docs, chunks, texts, hashes, matrix, manifest))
     return time.perf_counter() - start
 
 
@@ -127,6 +129,8 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=GREVE)
     parser.add_argument("--gold", type=Path, default=ROOT / "tests" / "eval" / "greve.jsonl")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--stores", nargs="+", choices=["faiss", "milvus"], default=["faiss"])
+    parser.add_argument("--no-faiss-types", action="store_true", help="skip the flat-against-HNSW comparison")
     args = parser.parse_args()
     if not args.corpus.exists():
         sys.exit(f"corpus not found: {args.corpus} (the shared corpora live in ../shared/corpora)")
@@ -136,15 +140,20 @@ def main() -> None:
     real = seeds.store.vectors.reconstruct_n(0, len(seeds.store))  # type: ignore[attr-defined]
     queries = seeds.embedder.embed_queries(questions[:50])
     for size in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(index_dir=Path(tmp) / "index")
-            build_s = synthetic_index(args.corpus, size, settings.index_dir, settings)
-            timings = time_retrieval(settings, questions, args.rounds)
-        types = faiss_types(real, size, queries)
-        result[str(size)] = {"write_s": round(build_s, 1), **timings, "faiss": types}
-        line = ", ".join(f"{m} p50 {t['p50_ms']} / p95 {t['p95_ms']} ms" for m, t in timings.items())
-        print(f"{size:>7} passages: {line}")
-        print(f"{'':>7} FAISS one query: flat {types['flat_p50_ms']} ms (2 threads {types['flat_2_threads_p50_ms']} ms), HNSW {types['hnsw_p50_ms']} ms (recall@10 {types['hnsw_recall_at_10']})")
+        for store in args.stores:
+            with tempfile.TemporaryDirectory() as tmp:
+                settings = Settings(store=store, index_dir=Path(tmp) / "index", milvus_uri=str(Path(tmp) / "milvus.db"))
+                build_s = synthetic_index(args.corpus, size, settings)
+                timings = time_retrieval(settings, questions, args.rounds)
+            # the default store's figures stay where earlier results put them; another store's go under its name
+            key = str(size) if store == "faiss" else f"{size}.{store}"
+            result[key] = {"write_s": round(build_s, 1), **timings}
+            line = ", ".join(f"{m} p50 {t['p50_ms']} / p95 {t['p95_ms']} ms" for m, t in timings.items())
+            print(f"{size:>7} passages, {store}: {line} (written in {build_s:.0f} s)")
+        if not args.no_faiss_types:
+            types = faiss_types(real, size, queries)
+            result.setdefault(str(size), {})["faiss"] = types
+            print(f"{'':>7} FAISS one query: flat {types['flat_p50_ms']} ms (2 threads {types['flat_2_threads_p50_ms']} ms), HNSW {types['hnsw_p50_ms']} ms (recall@10 {types['hnsw_recall_at_10']})")
     print(f"saved {save('scale_latency', result, seeds.settings)}")
 
 

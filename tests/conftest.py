@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from assistant.generation import LlamaGenerator
 from assistant.index import FaissFolder, FaissStore
 from assistant.indexing import BuildReport, build_index, expected_manifest
 from assistant.settings import Settings
+from bench._common import free_port
 
 ROOT = Path(__file__).resolve().parent.parent  #: the source checkout the tests run in
 MODELS = Settings().models_dir
@@ -143,3 +145,50 @@ def small_generator() -> LlamaGenerator:
 def nearest(store: FaissStore, vector: np.ndarray, k: int) -> list:  # type: ignore[type-arg]
     """The ``k`` passages nearest to a vector, as Hits."""
     return store.hits([row for row, _ in store.dense(vector, k)], vector)
+
+
+class ModelServer:
+    """A real llama-cpp-python OpenAI-compatible server (``python -m llama_cpp.server``) on 127.0.0.1, as
+    ``assistant serve-model`` starts it; can be killed and started again on the same port."""
+
+    def __init__(self, model: Path, log: Path) -> None:
+        self.model, self.log, self.port = model, log, free_port()
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        import time
+        import urllib.request
+
+        from assistant.generation import model_server_command
+
+        command = model_server_command(Settings(llm_context=4096), port=self.port, model=self.model)
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the model server exited: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/models", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"the model server did not come up: {self.log.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def small_model_server(tmp_path: Path) -> Iterator[ModelServer]:
+    """The 0.5B GGUF behind a real llama_cpp.server on a free port."""
+    require_models(SMALL_GGUF)
+    server = ModelServer(MODELS / SMALL_GGUF, tmp_path / "server.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()

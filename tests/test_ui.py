@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +14,7 @@ from assistant.qa import Assistant
 from assistant.records import Answer, Chunk, Citation, Hit
 from assistant.settings import Settings
 from assistant.ui import serve, sources_html
+from bench._common import free_port
 from tests.conftest import FakeGenerator, build
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -27,15 +27,9 @@ def test_sources_html_escapes_document_text() -> None:
     assert "[1] Doc &lt;b&gt;" in html and "Ad. 2, lines 3-4" in html
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def _served(settings: Settings, assistant: Assistant) -> Iterator[str]:
-    settings = settings.model_copy(update={"port": _free_port()})
+    settings = settings.model_copy(update={"port": free_port()})
     app = serve(settings, assistant, block=False)
     try:
         yield f"http://127.0.0.1:{settings.port}/"

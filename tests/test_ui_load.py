@@ -62,3 +62,92 @@ def test_eight_simultaneous_users_each_get_their_own_answer(seeds_index, seeds_s
         assert answer.startswith(f"Svar på: Bruger {name} spørger"), answer
         assert re.findall(r"Bruger (\w+)", answer) == [name]  # nobody got another user's answer
     assert generator.most_inside == 1
+
+
+class SlowOpenAIServer:
+    """A slow fake of an OpenAI-compatible server, over real HTTP: streams "Svar på: <question> [1]." word by word and
+    records how many replies it was writing at once."""
+
+    def __init__(self) -> None:
+        import asyncio
+        import json
+
+        import uvicorn
+        from starlette.applications import Starlette
+        from starlette.responses import StreamingResponse
+        from starlette.routing import Route
+
+        from tests.conftest import free_port
+
+        self.inside = self.most_inside = 0
+
+        async def chat(request):  # noqa: ANN001, ANN202
+            body = await request.json()
+            question = re.search(r"Question: (.*)", body["messages"][-1]["content"]).group(1)  # type: ignore[union-attr]
+
+            def chunk(content: str | None, finish: str | None) -> str:
+                delta = {"content": content} if content is not None else {}
+                choice = {"index": 0, "delta": delta, "finish_reason": finish}
+                return "data: " + json.dumps({"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "fake", "choices": [choice]}) + "\n\n"
+
+            async def events():  # noqa: ANN202
+                self.inside += 1
+                self.most_inside = max(self.most_inside, self.inside)
+                try:
+                    for word in f"Svar på: {question} [1].".split(" "):
+                        await asyncio.sleep(0.05)
+                        yield chunk(word + " ", None)
+                    yield chunk(None, "stop")
+                    yield "data: [DONE]\n\n"
+                finally:
+                    self.inside -= 1
+
+            return StreamingResponse(events(), media_type="text/event-stream")
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        config = uvicorn.Config(Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])]), port=self.port, log_level="error")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def test_four_users_at_once_through_a_model_server_each_get_their_own_answer_and_sources(seeds_index, seeds_settings: Settings, real_embedder) -> None:  # noqa: ANN001
+    from gradio_client import Client
+
+    fake = SlowOpenAIServer()
+    settings = seeds_settings.model_copy(
+        update={"llm_url": fake.url, "translate_questions": False, "min_score": 0.0, "verify_threshold": 0.0, "chat_concurrency": 0}
+    )
+    assert settings.answers_at_once == 4
+    assistant = Assistant(settings, embedder=real_embedder, store=seeds_index)
+    questions = [
+        "Bruger Anna spørger hvornår vold skal anmeldes til politiet",
+        "Bruger Bo spørger hvornår den nye MED-aftale træder i kraft",
+        "Bruger Carl spørger hvem der er ny konstitueret centerchef",
+        "Bruger Dorte spørger om høringssvaret fra LMU rådgivning og vejledning",
+    ]
+    try:
+        with _served(settings, assistant) as url:
+
+            def ask(question: str) -> tuple[str, str]:
+                history, _, sources, _ = Client(url, verbose=False).predict(question, [], [], [], "", "", api_name="/respond")
+                content = history[-1]["content"]
+                return (content if isinstance(content, str) else " ".join(p.get("text", "") for p in content)), sources
+
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                answers = list(pool.map(ask, questions))
+    finally:
+        fake.stop()
+    for question, (answer, sources) in zip(questions, answers):
+        name = question.split()[1]
+        assert re.findall(r"Bruger (\w+)", answer) == [name], answer  # nobody got another user's answer
+        own = assistant.retrieve(question, translate=False)[0].chunk  # the first passage of this question, and its alone
+        assert f"[1] {own.doc_title}" in sources.replace("&#x27;", "'") and own.location in sources, (question, sources[:300])
+    assert fake.most_inside >= 2  # the answers were written at the same time, not one after another
