@@ -26,7 +26,8 @@ def machine() -> dict[str, Any]:
 _NOTED = (
     "embedding_model", "embedding_backend", "embedding_threads", "embedding_batch_size", "chunk_size", "chunk_overlap",
     "retrieval_mode", "retrieval_depth", "rrf_k", "top_k", "translate_questions", "llm_model", "llm_threads",
-    "llm_context", "llm_max_tokens", "llm_keep_system_state", "context_sentences", "context_chars",
+    "llm_context", "llm_max_tokens", "llm_keep_system_state", "context_sentences", "context_chars", "store", "llm_url",
+    "chat_concurrency",
 )  # fmt: skip
 
 

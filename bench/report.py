@@ -48,7 +48,23 @@ def _index(r: dict[str, Any]) -> str:
 
 
 def _scale(r: dict[str, Any]) -> str:
-    return ", ".join(f"{int(size) // 1000}k: {r[size]['hybrid']['p50_ms']} / {r[size]['hybrid']['p95_ms']} ms" for size in r if size.isdigit())
+    """Hybrid p50 / p95 by size and store: "100k" is the default store, "100k Milvus Lite" the other."""
+    shown = []
+    for key, value in r.items():
+        size, _, store = key.partition(".")
+        if size.isdigit() and "hybrid" in value:
+            name = {"": "FAISS", "milvus": "Milvus Lite"}.get(store, store)
+            shown.append(f"{int(size) // 1000:,}k {name}: {value['hybrid']['p50_ms']} / {value['hybrid']['p95_ms']} ms")
+    return ", ".join(shown)
+
+
+def _load(r: dict[str, Any]) -> str:
+    names = {"process": "in-process model", "server": "llama.cpp server"}
+    return "; ".join(
+        f"{names[b]}: alone {r[b]['baseline_s']} s, {r['users']} at once median {r[b]['median_s']} s, slowest {r[b]['max_s']} s, {r[b]['errors']} errors"
+        for b in names
+        if b in r
+    )
 
 
 def _latency(r: dict[str, Any]) -> str:
@@ -72,9 +88,12 @@ def _prompt(r: dict[str, Any]) -> str:
 HEADLINES: list[tuple[str, str, Callable[[dict[str, Any]], str], str]] = [
     ("retrieval, `seeds/` dev set (hybrid + translate)", "retrieval_quality.seeds", _retrieval, "python -m bench.retrieval_quality tests/eval/seeds.jsonl --translate"),
     ("retrieval, Greve dev set (hybrid + translate)", "retrieval_quality.greve", _retrieval, "python -m bench.retrieval_quality tests/eval/greve.jsonl --translate --index-dir DIR"),
+    ("retrieval, `seeds/` dev set, Milvus Lite", "retrieval_quality.seeds.milvus", _retrieval, "ASSISTANT_STORE=milvus python -m bench.retrieval_quality tests/eval/seeds.jsonl --translate"),
+    ("retrieval, Greve dev set, Milvus Lite", "retrieval_quality.greve.milvus", _retrieval, "ASSISTANT_STORE=milvus python -m bench.retrieval_quality tests/eval/greve.jsonl --translate"),
     ("answers, `seeds/` dev set", "answer_quality.seeds", _answers, "python -m bench.answer_quality tests/eval/seeds.jsonl"),
     ("index the Greve corpus (5,549 agenda items)", "index_throughput", _index, f"python -m bench.index_throughput {GREVE} --index-dir DIR"),
-    ("retrieval p50 / p95 at scale (hybrid)", "scale_latency", _scale, "python -m bench.scale_latency"),
+    ("retrieval p50 / p95 at scale (hybrid)", "scale_latency", _scale, "python -m bench.scale_latency --sizes 100000 1000000 --stores faiss milvus"),
+    ("8 chat users at once", "load", _load, "python -m bench.load"),
     ("example question: first token / full answer", "answer_latency", _latency, "python -m bench.answer_latency"),
     ("`serve` memory", "serve_memory", _memory, "python -m bench.serve_memory"),
     ("OCR robustness of the lexical channel", "ocr_robustness", _ocr, "python -m bench.ocr_robustness"),

@@ -2,8 +2,9 @@
 
     python -m bench.retrieval_quality tests/eval/seeds.jsonl --translate
     python -m bench.retrieval_quality tests/eval/greve.jsonl --translate --index-dir /tmp/greve-index
+    ASSISTANT_STORE=milvus ASSISTANT_MILVUS_URI=/tmp/greve-milvus/milvus.db python -m bench.retrieval_quality tests/eval/greve.jsonl --translate
 
-The same figures as ``assistant eval GOLD [--translate]``, saved as bench/results/retrieval_quality.<gold>.json.
+The same figures as ``assistant eval GOLD [--translate]``, saved as bench/results/retrieval_quality.<gold>[.<store>].json.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def main() -> None:
         report = evaluate(lambda q, k: assistant.retrieve(q, k, translate=use, mode=mode), gold)  # noqa: B023
         result[mode] = report.figures()
         print(report.table(mode) + "\n")
-    print(f"saved {save(f'retrieval_quality.{args.gold.stem}', result, settings)}")
+    name = f"retrieval_quality.{args.gold.stem}" + ("" if settings.store == "faiss" else f".{settings.store}")
+    print(f"saved {save(name, result, settings)}")
 
 
 if __name__ == "__main__":
