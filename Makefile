@@ -9,9 +9,9 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test install models index serve serve-model clean chromium
+.PHONY: run test install models index serve serve-model clean chromium dictionaries
 
-run: install models index serve
+run: install dictionaries models index serve
 
 # The environment, re-done only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -25,7 +25,7 @@ install: $(VENV)/.installed
 models: install
 	$(BIN)/assistant setup-models
 
-index: install models
+index: install dictionaries models
 	$(BIN)/assistant index
 
 serve: install
@@ -35,13 +35,22 @@ serve: install
 serve-model: install models
 	$(BIN)/assistant serve-model
 
+# Danish and English word resources from Debian (read where Debian puts them; settings name the paths): FreeDict's
+# Danish-English and English-Danish dictionaries translate English questions word by word, the word lists split
+# Danish compounds and tell Danish words in English answers.
+DICTIONARIES := dict-freedict-dan-eng dict-freedict-eng-dan wdanish wbritish
+dictionaries:
+	@test -f /usr/share/dictd/freedict-dan-eng.index -a -f /usr/share/dictd/freedict-eng-dan.index -a -f /usr/share/dict/danish -a -f /usr/share/dict/british-english || \
+	  { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get update -q && $$SUDO apt-get install -y -q $(DICTIONARIES); } \
+	  || echo "warning: could not install $(DICTIONARIES); English questions are translated by the glossary alone"
+
 # Browser tests drive Debian's Chromium (Playwright's own browser download cannot work offline).
 chromium:
 	@command -v chromium >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium chromium-driver; } \
 	  || echo "warning: could not install chromium; the browser test will be skipped"
 
-test: install chromium
+test: install chromium dictionaries
 	$(BIN)/assistant setup-models --model 1.5b --model 0.5b
 	$(BIN)/python -m pytest -q -p no:warnings
 

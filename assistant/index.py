@@ -272,7 +272,7 @@ class FaissFolder:
             ],
         )
         db.executescript(lexical.SCHEMA)
-        lexical.add(db, enumerate(build.texts))
+        lexical.add(db, enumerate(build.terms))
         db.commit()
         db.close()
         manifest = {**build.manifest, "format_version": FORMAT_VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .chunking import Chunker, embedding_text
+from .danish import TERMS_VERSION, load_vocabulary, terms
 from .index import FaissFolder
 from .ingest import Problem, load_documents, sha256_of, store_upload
 from .interfaces import Embedder, Store
@@ -59,9 +60,14 @@ class BuildReport:
     up_to_date: bool = False
 
 
+def vector_manifest(embedder: Embedder, chunker: Chunker) -> dict[str, Any]:
+    """The settings an index's vectors depend on: those of another index built under them can be reused."""
+    return {"embedding_model": embedder.name, "passage_prompt": embedder.passage_prompt, "chunking": chunker.settings()}
+
+
 def expected_manifest(embedder: Embedder, chunker: Chunker) -> dict[str, Any]:
     """The settings an index must have been built with to be loaded under the current ones."""
-    return {"embedding_model": embedder.name, "passage_prompt": embedder.passage_prompt, "chunking": chunker.settings()}
+    return {**vector_manifest(embedder, chunker), "lexical_terms": TERMS_VERSION}
 
 
 def location(settings: Settings) -> IndexLocation:
@@ -97,13 +103,15 @@ def build_index(
     progress: Callable[[int, int], None] | None = None,
     max_bytes: int | None = None,
     vectors_from: Sequence[IndexLocation] = (),
+    vocabulary: frozenset[str] = frozenset(),
 ) -> BuildReport:
     """Index every document under ``paths`` into ``where``, reusing unchanged passages' vectors.
 
     ``progress(done, total)`` is called as passages are embedded. The new index replaces the old one only once it
     is complete; while one indexer writes, another is refused (IndexLocked). ``max_bytes`` caps one document file's
     size (larger ones are reported, not indexed). ``vectors_from``: other indexes built under the same settings whose
-    vectors may be reused too (moving an index from one store to another embeds nothing).
+    vectors may be reused too (moving an index from one store to another embeds nothing). ``vocabulary``: the Danish
+    word list whose words a compound is split into for the lexical channel (empty: compounds stay whole).
     """
     with where.lock():
         started = time.perf_counter()
@@ -128,9 +136,9 @@ def build_index(
         chunks = [c for d in docs for c in chunker.split(d)]
         texts = [embedding_text(c) for c in chunks]
         hashes = [_text_hash(t) for t in texts]
-        reusable = where.reusable_vectors(expect)
+        reusable = where.reusable_vectors(vector_manifest(embedder, chunker))
         for other in vectors_from:
-            reusable = {**other.reusable_vectors(expect), **reusable}
+            reusable = {**other.reusable_vectors(vector_manifest(embedder, chunker)), **reusable}
         # Identical passages (common in minutes) are embedded once.
         first: dict[str, str] = {}
         for h, text in zip(hashes, texts):
@@ -155,7 +163,8 @@ def build_index(
 
         sources = [str(p.resolve()) for p in paths]
         manifest = {**expect, "dimension": embedder.dimension, "sources": sources, "files": files, "documents": len(docs), "chunks": len(chunks)}
-        where.write(IndexBuild(docs, chunks, texts, hashes, vectors, manifest))
+        words = [" ".join(terms(t, vocabulary=vocabulary)) for t in texts]
+        where.write(IndexBuild(docs, chunks, texts, words, hashes, vectors, manifest))
         report.documents, report.chunks = len(docs), len(chunks)
         report.seconds = time.perf_counter() - started
         return report
@@ -168,7 +177,8 @@ def index_paths(
     index folder whose vectors may be reused."""
     others = [FaissFolder(vectors_from)] if vectors_from else []
     where, chunker = location(settings), Chunker.from_settings(settings)
-    return build_index(paths or [settings.seeds_dir], where, embedder, chunker, progress, settings.max_document_bytes, others)
+    vocabulary = load_vocabulary(settings.danish_words_path)
+    return build_index(paths or [settings.seeds_dir], where, embedder, chunker, progress, settings.max_document_bytes, others, vocabulary)
 
 
 def add_uploads(
@@ -191,5 +201,6 @@ def add_uploads(
     if data.exists() and not any(p.resolve() == data for p in sources):
         sources.append(data)
     chunker = Chunker.from_settings(settings)
-    return build_index(sources, where, embedder, chunker, progress, settings.max_document_bytes), refused
+    vocabulary = load_vocabulary(settings.danish_words_path)
+    return build_index(sources, where, embedder, chunker, progress, settings.max_document_bytes, (), vocabulary), refused
 

@@ -17,9 +17,10 @@ from .danish import terms
 SCHEMA = "CREATE VIRTUAL TABLE lexical USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0');"
 
 
-def add(db: sqlite3.Connection, rows: Iterable[tuple[int, str]], ocr_robust: bool = True) -> None:
-    """Index ``(row, text)`` pairs; ``row`` is the chunk's row (the FAISS id)."""
-    db.executemany("INSERT INTO lexical(rowid, terms) VALUES (?, ?)", ((row, " ".join(terms(text, ocr_robust))) for row, text in rows))
+def add(db: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> None:
+    """Index ``(row, terms)`` pairs: ``row`` is the chunk's row (the FAISS id), ``terms`` its space-separated index
+    terms (``danish.terms`` of its text)."""
+    db.executemany("INSERT INTO lexical(rowid, terms) VALUES (?, ?)", rows)
 
 
 def search(db: sqlite3.Connection, query: str, k: int, ocr_robust: bool = True, within: list[int] | None = None) -> list[tuple[int, float]]:

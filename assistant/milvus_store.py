@@ -251,12 +251,12 @@ class MilvusLocation:
         for d in build.documents:
             files[d.id] = Path(d.path).name
         rows = []
-        for i, (c, text, h) in enumerate(zip(build.chunks, build.texts, build.hashes)):
+        for i, (c, words, h) in enumerate(zip(build.chunks, build.terms, build.hashes)):
             first, last = date_span(c.metadata["date"]) if c.metadata.get("date") else ("", "")
             rows.append({
                 "row": i, "vector": build.vectors[i].tolist(), "chunk_id": c.id, "doc_id": c.doc_id, "text": c.text, "start": c.start,
                 "end": c.end, "line_start": c.line_start, "line_end": c.line_end, "heading": c.heading[:1000], "text_hash": h,
-                "page_start": c.page_start, "page_end": c.page_end, "terms": " ".join(terms(text)), "file": files[c.doc_id],
+                "page_start": c.page_start, "page_end": c.page_end, "terms": words, "file": files[c.doc_id],
                 "body": c.metadata.get("body", ""), "date_first": first, "date_last": last,
             })  # fmt: skip
             if len(rows) == _BATCH:

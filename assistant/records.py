@@ -103,6 +103,7 @@ class Citation:
     n: int
     hit: Hit
     attached: bool = False  #: added by the assistant (by similarity) where the model cited nothing
+    quotes: tuple[str, ...] = ()  #: the passage's sentences that support the answer's sentences citing it, in order
 
     @property
     def line(self) -> str:
@@ -130,22 +131,29 @@ class Answer:
         return {
             "answer": self.text,
             "abstained": self.abstained,
-            "citations": [{"n": c.n, "passage_id": c.hit.chunk.id, "attached": c.attached} for c in self.citations],
+            "citations": [{"n": c.n, "passage_id": c.hit.chunk.id, "attached": c.attached, "quotes": list(c.quotes)} for c in self.citations],
             "unsupported": self.unsupported,
         }
 
     def render(self) -> str:
-        """The answer as plain text: the text, the sentences no passage supports, then the sources, one a line."""
+        """The answer as plain text: the text, the sentences no passage supports, then the sources, one a line, each
+        with the sentences of it that support the answer."""
         lines = [self.text, *(f"  unsupported by the documents: {s}" for s in self.unsupported)]
         if self.citations:
-            lines += ["", "Sources:", *(c.line for c in self.citations)]
+            lines += ["", "Sources:"]
+            for c in self.citations:
+                lines += [c.line, *(f'    "{q}"' for q in c.quotes)]
         return "\n".join(lines)
 
     @classmethod
     def from_record(cls, question: str, record: dict[str, Any], passages: list[Hit]) -> Answer:
         """An answer read back from a batch record, its citations pointing at ``passages`` (by passage id)."""
         by_id = {h.chunk.id: h for h in passages}
-        citations = [Citation(c["n"], by_id[c["passage_id"]], bool(c.get("attached"))) for c in record.get("citations", []) if c["passage_id"] in by_id]
+        citations = [
+            Citation(c["n"], by_id[c["passage_id"]], bool(c.get("attached")), tuple(c.get("quotes", ())))
+            for c in record.get("citations", [])
+            if c["passage_id"] in by_id
+        ]
         return cls(question, record.get("answer") or "", citations, passages, bool(record.get("abstained")), unsupported=list(record.get("unsupported", [])))
 
 
@@ -156,7 +164,7 @@ class QueryForm:
     text: str
     dense_weight: float  #: 0: not searched by embedding
     lexical_weight: float  #: 0: not searched by words
-    kind: str = "question"  #: "question" (as asked) or "translation" (put into Danish by the answer model)
+    kind: str = "question"  #: "question" (as asked), "translation" (by the answer model), "dictionary" (word by word), "hypothetical" (HyDE)
 
 
 @dataclass(frozen=True)
@@ -222,11 +230,13 @@ def date_span(date: str) -> tuple[str, str]:
 @dataclass(frozen=True)
 class IndexBuild:
     """A complete index as an indexer hands it to a store to write: every document, its chunks, what was embedded of
-    each (``texts``, also what the lexical channel indexes), their hashes and vectors, and the manifest."""
+    each (``texts``), the words the lexical channel indexes of each (``terms``), their hashes and vectors, and the
+    manifest."""
 
     documents: list[Document]
     chunks: list[Chunk]
     texts: list[str]
+    terms: list[str]  #: each chunk's lexical index terms, space-separated (``danish.terms`` of its text)
     hashes: list[str]
     vectors: np.ndarray  #: one row a chunk, float32, L2-normalised
     manifest: dict[str, Any]

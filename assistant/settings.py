@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(4, ge=1, description="Passages embedded per batch when indexing (batched by token count).")
     query_prompt: str = Field("query: ", description="Prefix the embedding model expects before a question.")
     passage_prompt: str = Field("passage: ", description="Prefix the embedding model expects before a passage.")
+    danish_words_path: Path = Field(Path("/usr/share/dict/danish"), description="Danish word list (Debian wdanish) that compounds are split by for the lexical channel; absent: compounds stay whole.")
+    english_words_path: Path = Field(Path("/usr/share/dict/british-english"), description="English word list (Debian wbritish) that tells Danish words in an English answer, to gloss them; absent: no glossing.")
     max_document_mb: float = Field(20.0, gt=0, description="Largest document file indexed, in MB; larger ones are reported and skipped (JSONL files are not capped).")
 
     # Chunking
@@ -69,6 +71,10 @@ class Settings(BaseSettings):
     lexical_weight_da: float = Field(1.0, ge=0.0, description="Weight of the lexical channel in the fusion for a Danish question.")
     lexical_weight_en: float = Field(0.2, ge=0.0, description="Weight of the lexical channel for an English question that is not translated.")
     lexical_weight_translated: float = Field(0.5, ge=0.0, description="Weight of both channels for the Danish translation of an English question.")
+    lexical_weight_dictionary: float = Field(0.5, ge=0.0, description="Weight of the lexical channel for an English question's word-by-word Danish translation (glossary and dictionaries); 0: none.")
+    glossary_path: Path = Field(_PACKAGE / "glossary.tsv", description="English→Danish glossary of municipal words (a tab between the English term and its Danish renderings).")
+    dictionaries_dir: Path = Field(Path("/usr/share/dictd"), description="Folder of FreeDict's dictd files (Debian dict-freedict-dan-eng, dict-freedict-eng-dan); without them only the glossary translates.")
+    hypothetical_weight: float = Field(0.0, ge=0.0, description="Weight of the dense channel for two sentences of Danish minutes the answer model writes to answer an English question (HyDE); 0: not written.")
     retrieval_depth: int = Field(50, ge=1, description="Candidates each channel contributes to the fusion.")
     rrf_k: int = Field(10, ge=1, description="Reciprocal-rank-fusion constant: smaller favours each channel's top ranks.")
     top_k: int = Field(4, ge=1, le=50, description="Passages retrieved and given to the model.")

@@ -11,7 +11,8 @@ TEMPLATES: dict[str, set[str]] = {
     "answer_system.txt": {"not_found"},
     "answer_user.txt": {"passages", "question", "language"},
     "passage.txt": {"n", "source", "text"},
-    "translate_question.txt": {"question"},
+    "translate_question.txt": {"question", "words"},
+    "hypothetical_passage.txt": {"question"},
 }
 #: The languages questions are answered in: code → the name the prompt uses.
 LANGUAGES = {"da": "Danish", "en": "English"}

@@ -2,9 +2,10 @@
 on unanswerable questions, invalid markers, seconds per answer; overall and by question language.
 
     python -m bench.answer_quality tests/eval/seeds.jsonl
+    python -m bench.answer_quality tests/eval/seeds.jsonl tests/eval/aarhus.jsonl tests/eval/greve.jsonl --index-dir DIR --name dev
 
-The same figures as ``assistant eval GOLD --answers``, saved as bench/results/answer_quality.<gold>.json with each
-question's outcome.
+The same figures as ``assistant eval GOLD… --answers``, saved as bench/results/answer_quality.<name>.json (name: the
+gold file's, or --name) with each question's outcome.
 """
 
 from __future__ import annotations
@@ -20,18 +21,20 @@ from bench._common import save
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("gold", type=Path)
+    parser.add_argument("gold", type=Path, nargs="+")
     parser.add_argument("--index-dir", type=Path)
+    parser.add_argument("--name", help="the result's name (default: the gold file's)")
     args = parser.parse_args()
     settings = Settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
     assistant = Assistant(settings)
-    report = evaluate_answers(assistant.ask, read_gold(args.gold), progress=lambda: print(".", end="", flush=True))
+    gold = [q for path in args.gold for q in read_gold(path)]
+    report = evaluate_answers(assistant.ask, gold, progress=lambda: print(".", end="", flush=True))
     print("\n" + report.table())
     outcomes = [
         {"id": q.id, "lang": q.lang, "answerable": q.answerable, "abstained": a.abstained, "correct": ok, "answer": a.text} for q, a, ok in report.outcomes
     ]
-    result = {"gold": args.gold.name, "figures": report.figures(), "outcomes": outcomes}
-    print(f"saved {save(f'answer_quality.{args.gold.stem}', result, settings)}")
+    result = {"gold": [p.name for p in args.gold], "figures": report.figures(), "outcomes": outcomes}
+    print(f"saved {save(f'answer_quality.{args.name or args.gold[0].stem}', result, settings)}")
 
 
 if __name__ == "__main__":

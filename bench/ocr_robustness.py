@@ -16,6 +16,7 @@ import sqlite3
 
 from assistant import lexical
 from assistant.chunking import Chunker, embedding_text
+from assistant.danish import terms
 from assistant.evaluation import GoldQuestion, Scores, first_relevant_rank, read_gold
 from assistant.ingest import load_documents
 from assistant.records import Chunk, Document, Hit
@@ -51,7 +52,7 @@ def lexical_scores(chunks: list[Chunk], gold: list[GoldQuestion], ocr_robust: bo
     """Recall@k / MRR@10 of the lexical channel alone over ``chunks``."""
     db = sqlite3.connect(":memory:")
     db.executescript(lexical.SCHEMA)
-    lexical.add(db, ((i, embedding_text(c)) for i, c in enumerate(chunks)), ocr_robust)
+    lexical.add(db, ((i, " ".join(terms(embedding_text(c), ocr_robust))) for i, c in enumerate(chunks)))
     scores = Scores()
     for q in gold:
         rows = lexical.search(db, q.question, 10, ocr_robust)

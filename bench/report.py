@@ -58,6 +58,12 @@ def _scale(r: dict[str, Any]) -> str:
     return ", ".join(shown)
 
 
+def _crosslingual(r: dict[str, Any]) -> str:
+    """English R@5 of the question alone, with the model's translation alone, and with the default forms."""
+    en = {name: r[name]["en"]["recall@5"] for name in ("question only", "+ translation", "+ translation + dictionary (default)") if name in r}
+    return ", ".join(f"{name.removeprefix('+ ')} {value:.3f}" for name, value in en.items()) + " (English R@5)"
+
+
 def _load(r: dict[str, Any]) -> str:
     names = {"process": "in-process model", "server": "llama.cpp server"}
     return "; ".join(
@@ -113,6 +119,7 @@ def details(results: Results) -> str:
     """bench/README.md's list of every saved result: when, on what, and the settings that differ from the defaults."""
     lines = ["| result | measured at | machine | figures |", "| --- | --- | --- | --- |"]
     shown: dict[str, Callable[[dict[str, Any]], str]] = {name: show for _, name, show, _ in HEADLINES}
+    shown["crosslingual.seeds"] = shown["crosslingual.greve"] = _crosslingual
     shown["example_answers"] = lambda r: "; ".join(f"{a['question']!r} in {a['seconds']} s" for a in r["answers"])
     for name, r in results.items():
         machine = f"{r['machine']['cores']} cores, {r['machine']['cpu']}"

@@ -29,6 +29,7 @@ import faiss
 import numpy as np
 
 from assistant.chunking import Chunker, embedding_text
+from assistant.danish import terms
 from assistant.evaluation import read_gold
 from assistant.indexing import _text_hash, expected_manifest, location
 from assistant.ingest import load_documents
@@ -65,10 +66,11 @@ def synthetic_index(corpus: Path, size: int, settings: Settings) -> float:
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
     texts = [embedding_text(c) for c in chunks]
     hashes = [_text_hash(t) for t in texts]
+    words = [" ".join(terms(t)) for t in texts]
     from assistant.embedding import Embedder
 
     manifest = {**expected_manifest(Embedder.from_settings(settings), chunker), "dimension": 384, "synthetic": True}
-    location(settings).write(IndexBuild(out_docs, chunks, texts, hashes, matrix, manifest))
+    location(settings).write(IndexBuild(out_docs, chunks, texts, words, hashes, matrix, manifest))
     return time.perf_counter() - start
 
 

