@@ -150,12 +150,13 @@ def write_report(results: list[BatchResult], output: Path) -> None:
     if output.suffix.lower() == ".csv":
         with output.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["id", "question", "answer", "abstained", "citations", "sources", "error"])
+            writer.writerow(["id", "question", "answer", "abstained", "citations", "sources", "quotes", "error"])
             for r in results:
                 cited = r.answer.citations if r.answer else []
                 writer.writerow([
                     r.question.id, r.question.question, r.answer.text if r.answer else "", r.answer.abstained if r.answer else None,
-                    " ".join(f"[{c.n}]" for c in cited), " | ".join(c.line for c in cited), r.error,
+                    " ".join(f"[{c.n}]" for c in cited), " | ".join(c.line for c in cited),
+                    " | ".join(f"[{c.n}] " + " ".join(c.quotes) for c in cited if c.quotes), r.error,
                 ])  # fmt: skip
         return
     lines = ["# Batch answers", ""]
@@ -167,6 +168,8 @@ def write_report(results: list[BatchResult], output: Path) -> None:
         lines += [r.answer.text if r.answer else "_(retrieval only: no answer written)_", ""]
         shown = r.answer.citations if r.answer and r.answer.citations else [Citation(h.rank, h) for h in r.passages]
         for c in shown:
+            # The sentences that support the answer first, so a claim can be checked at a glance; then the passage.
+            support = [f"Supports the answer: {' '.join(f'“{q}”' for q in c.quotes)}", ""] if c.quotes else []
             quoted = "\n".join("> " + line for line in c.hit.chunk.text.splitlines() if line.strip())
-            lines += [f"**{c.line}**", "", quoted, ""]
+            lines += [f"**{c.line}**", "", *support, quoted, ""]
     output.write_text("\n".join(lines), "utf-8")

@@ -8,15 +8,17 @@ passage that holds its numbers, or is flagged as unsupported; a reply with no su
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from .danish import FILLER, WORD, digits, numbers, split_sentences
+from .danish import FILLER, WORD, digits, numbers, passage_sentences, split_sentences, without_source_talk
 from .interfaces import Embedder
-from .markers import MARKER, cited_numbers, marker_numbers, render, without_markers
+from .lexicon import Lexicon
+from .markers import MARKER, at_end, cited_numbers, marker_numbers, render, without_markers
 from .records import Answer, Citation, Context, Hit, Query
 from .settings import Settings
 from .templates import Templates
@@ -63,6 +65,7 @@ class Supported:
     citations: list[Citation]
     unsupported: list[str]
     unverified: int = 0  #: markers the model wrote whose passage does not support the sentence (removed)
+    claims: tuple[tuple[str, tuple[int, ...]], ...] = ()  #: each sourced sentence (no markers) and its passage numbers
 
 
 def _passage_numbers(hit: Hit) -> set[str]:
@@ -103,10 +106,11 @@ def support_sentences(
             sentences.append(sentence)
     if not sentences:
         return Supported(checked.text, [], [])
-    plain = [re.sub(r"\s+([.,;:!?])", r"\1", without_markers(s)).strip() for s in sentences]
+    plain = [re.sub(r"\s+([.,;:!?])", r"\1", without_markers(without_source_talk(s))).strip() for s in sentences]
     sims = similarity(plain) if passages else np.zeros((len(sentences), 0))
     held = [_passage_numbers(h) for h in passages]
     out: list[str] = []
+    sourced: list[tuple[str, tuple[int, ...]]] = []
     order: list[int] = []  #: passages cited in the final text, in order of first mention
     verified: set[int] = set()  #: … of which the model's own marker was confirmed
     unsupported: list[str] = []
@@ -127,25 +131,36 @@ def support_sentences(
             unsupported.append(plain[i])
             out.append(plain[i])
             continue
-        out.append(sentence if kept == written else plain[i].rstrip() + " " + render(kept))
+        # Markers follow the claim, at the end of its sentence, whatever place the model gave them.
+        out.append(at_end(plain[i], kept))
+        sourced.append((plain[i], tuple(kept)))
         order.extend(n for n in kept if n not in order)
     citations = [Citation(n, passages[n - 1], attached=n not in verified) for n in order]
-    return Supported(" ".join(out), citations, unsupported, unverified)
+    return Supported(" ".join(out), citations, unsupported, unverified, tuple(sourced))
+
+
+def _past(heading: str, sentence: str) -> str:
+    """A passage's sentence without the agenda item's heading the passage opens with ("Ad. 2 Vold og trusler …")."""
+    rest = sentence.removeprefix(" ".join(heading.split())).strip() if heading else sentence
+    return rest if any(ch.isalnum() for ch in rest) else sentence
 
 
 class CitationChecker:
     """Turns the model's reply to a Context into the Answer."""
 
-    def __init__(self, embedder: Embedder, templates: Templates, *, attach_threshold: float, verify_threshold: float) -> None:
+    def __init__(
+        self, embedder: Embedder, templates: Templates, lexicon: Lexicon | None = None, *, attach_threshold: float, verify_threshold: float
+    ) -> None:
         self.embedder = embedder
         self.templates = templates
+        self.lexicon = lexicon  #: glosses the Danish words of an English answer; None: left as written
         self.attach_threshold = attach_threshold
         self.verify_threshold = verify_threshold
 
     @classmethod
-    def from_settings(cls, settings: Settings, embedder: Embedder, templates: Templates) -> CitationChecker:
+    def from_settings(cls, settings: Settings, embedder: Embedder, templates: Templates, lexicon: Lexicon | None = None) -> CitationChecker:
         """The checker the settings describe."""
-        return cls(embedder, templates, attach_threshold=settings.attach_threshold, verify_threshold=settings.verify_threshold)
+        return cls(embedder, templates, lexicon, attach_threshold=settings.attach_threshold, verify_threshold=settings.verify_threshold)
 
     def declined(self, query: Query, hits: list[Hit]) -> Answer:
         """The fixed "not in the documents" answer, in the question's language, with the passages that were looked at."""
@@ -162,10 +177,30 @@ class CitationChecker:
         if not supported.citations:
             # Not one sentence has a source, cited or attachable: nothing here may be shown as an answer.
             return Answer(query.question, self.templates.not_found[query.language], [], passages, abstained=True, dropped_citations=checked.dropped)
+        # An English answer the model wrote with Danish words in it: each followed by its English where one is known.
+        text = self.lexicon.glossed(supported.text) if self.lexicon is not None and query.language == "en" else supported.text
         return Answer(
-            query.question, supported.text, supported.citations, passages, abstained=False, dropped_citations=checked.dropped,
+            query.question, text, self._quoted(supported, context), passages, abstained=False, dropped_citations=checked.dropped,
             unsupported=supported.unsupported, unverified_citations=supported.unverified,
         )  # fmt: skip
+
+    def _quoted(self, supported: Supported, context: Context) -> list[Citation]:
+        """The citations, each with the sentences of its passage (of those the model was shown) most similar to the
+        answer's sentences that cite it: what a reader can check a claim against without opening the document."""
+        claims: dict[int, list[str]] = {}
+        for sentence, cited in supported.claims:
+            for n in cited:
+                claims.setdefault(n, []).append(sentence)
+        shown = {c.n: [_past(c.hit.chunk.heading, s) for s in passage_sentences(context.texts[c.n - 1])] for c in supported.citations}
+        asked = [(n, s) for n, sentences in claims.items() if len(shown.get(n, [])) > 1 for s in sentences]
+        offered = [(n, i) for n, sentences in shown.items() if len(sentences) > 1 for i in range(len(sentences))]
+        best: dict[int, set[int]] = {n: {0} for n, sentences in shown.items() if len(sentences) == 1}
+        if asked and offered:
+            sims = self.embedder.embed_queries([s for _, s in asked]) @ self.embedder.embed_passages([shown[n][i] for n, i in offered]).T
+            for row, (n, _) in enumerate(asked):
+                columns = [col for col, (m, _) in enumerate(offered) if m == n]
+                best.setdefault(n, set()).add(offered[max(columns, key=lambda col: sims[row, col])][1])
+        return [dataclasses.replace(c, quotes=tuple(shown[c.n][i] for i in sorted(best.get(c.n, ())))) for c in supported.citations]
 
     def _similarity(self, passages: list[Hit]) -> Callable[[list[str]], np.ndarray]:
         """Cosine similarity of answer sentences to the passages' stored vectors."""

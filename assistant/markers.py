@@ -49,6 +49,19 @@ def render(numbers: list[int]) -> str:
     return "".join(f"[{n}]" for n in numbers)
 
 
+_CLOSING = re.compile(r"\s*([.!?:;]*)\s*$")
+
+
+def at_end(sentence: str, numbers: list[int]) -> str:
+    """A sentence (without markers) with the markers of its passages at its end, before its closing punctuation:
+    ("Fristen er 72 timer.", [1]) → "Fristen er 72 timer [1]."."""
+    if not numbers:
+        return sentence.strip()
+    m = _CLOSING.search(sentence)
+    assert m is not None  # the pattern matches every text
+    return f"{sentence[: m.start()].rstrip()} {render(numbers)}{m.group(1)}"
+
+
 
 def gbnf(count: int) -> str:
     """A GBNF grammar (llama.cpp's ``grammar`` field, vLLM's structured outputs) for a reply whose markers name only

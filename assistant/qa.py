@@ -20,6 +20,7 @@ from .generation import generator_from_settings
 from .indexing import location, open_store
 from .interfaces import Embedder as EmbedderLike
 from .interfaces import Generator, Store
+from .lexicon import Lexicon
 from .prompts import AnswerPrompt
 from .query import QueryRewriter
 from .records import Answer, Filter, Hit
@@ -58,10 +59,11 @@ class Assistant:
         self._where = location(settings)
         self._built: object = None
         self._lock = threading.Lock()
-        self.rewriter = QueryRewriter.from_settings(settings, self.templates, self.generator)
+        self.lexicon = Lexicon.from_settings(settings)
+        self.rewriter = QueryRewriter.from_settings(settings, self.templates, self.generator, self.lexicon)
         self.context = ContextBuilder.from_settings(settings, self.embedder)
         self.prompt = AnswerPrompt.from_settings(settings, self.templates)
-        self.citations = CitationChecker.from_settings(settings, self.embedder, self.templates)
+        self.citations = CitationChecker.from_settings(settings, self.embedder, self.templates, self.lexicon)
 
     @property
     def store(self) -> Store:
@@ -80,6 +82,8 @@ class Assistant:
         """Load the index and models now rather than on the first question."""
         _ = self.store
         self.embedder.warm_up()
+        self.lexicon.warm_up()
+        self.lexicon.vocabularies()
         if generation:
             self.generator.warm_up()
 

@@ -22,7 +22,26 @@ _CSS = """
 .source blockquote { white-space: pre-wrap; margin: 6px 0; font-size: 0.92em; }
 #document .doc-text { white-space: pre-wrap; max-height: 520px; overflow-y: auto; font-size: 0.92em; border: 1px solid #ddd; padding: 8px; }
 #document mark { background: #ffe27a; }
+mark.quote, #document mark .quote { background: #ffc94a; font-weight: 600; }
 """
+
+
+def marked(text: str, quotes: tuple[str, ...] = ()) -> str:
+    """``text`` as HTML, escaped, with the quoted sentences in it marked (quotes are compacted: any white space in the
+    text between their words)."""
+    spans = []
+    for quote in quotes:
+        words = quote.split()
+        m = re.search(r"\s+".join(map(re.escape, words)), text) if words else None
+        if m:
+            spans.append((m.start(), m.end()))
+    out, at = [], 0
+    for start, end in sorted(spans):
+        if start < at:
+            continue
+        out += [html.escape(text[at:start]), f'<mark class="quote">{html.escape(text[start:end])}</mark>']
+        at = end
+    return "".join(out) + html.escape(text[at:])
 
 
 def sources_html(passages: list[Hit], answer: Answer | None) -> str:
@@ -31,6 +50,7 @@ def sources_html(passages: list[Hit], answer: Answer | None) -> str:
         return '<div class="sources-final"><p><em>No passage in the documents answers this.</em></p></div>'
 
     attached = {c.n for c in answer.citations if c.attached} if answer is not None else set()
+    quotes = {c.n: c.quotes for c in answer.citations} if answer is not None else {}
     if answer is not None:
         numbered = [(c.n, c.hit) for c in answer.citations]
         heading = "Cited sources" if numbered else "No passage was cited; retrieved passages"
@@ -46,22 +66,29 @@ def sources_html(passages: list[Hit], answer: Answer | None) -> str:
             f'<div class="source" id="source-{n}"><strong>[{n}] {html.escape(c.doc_title)}</strong>'
             f'{" <em>(attached by similarity)</em>" if n in attached else ""}'
             f'<div class="where">{meta}{" · " if meta else ""}{html.escape(c.location)} · {html.escape(c.doc_id)}</div>'
-            f"<blockquote>{html.escape(c.text)}</blockquote></div>"
+            f"<blockquote>{marked(c.text, quotes.get(n, ()))}</blockquote></div>"
         )
     # The class marks a finished answer, so that readers (and tests) can tell it from the streaming view.
     return f'<div class="{"sources-final" if answer is not None else "sources-streaming"}">' + "\n".join(parts) + "</div>"
 
 
 def chat_text(text: str, answer: Answer | None) -> str:
-    """The chat message: the answer so far, and once done, its unsupported sentences named as such."""
-    if answer is None or not answer.unsupported:
+    """The chat message: the answer so far; once done, the sentences of each cited passage that support it, and the
+    answer's unsupported sentences named as such."""
+    if answer is None:
         return text or "…"
-    flagged = "\n".join(f"- {s}" for s in answer.unsupported)
-    return f"{answer.text}\n\n⚠ Not supported by the documents:\n{flagged}"
+    parts = [answer.text]
+    quoted = [f"> [{c.n}] " + " ".join(f"“{q}”" for q in c.quotes) for c in answer.citations if c.quotes]
+    if quoted:
+        parts.append("\n".join(quoted))
+    if answer.unsupported:
+        parts.append("⚠ Not supported by the documents:\n" + "\n".join(f"- {s}" for s in answer.unsupported))
+    return "\n\n".join(parts)
 
 
-def document_html(document_text: str, hit: Hit) -> str:
-    """The whole document with the cited passage highlighted, under a line saying where it is."""
+def document_html(document_text: str, hit: Hit, quotes: tuple[str, ...] = ()) -> str:
+    """The whole document with the cited passage highlighted, and in it the sentences that support the answer,
+    under a line saying where it is."""
     c = hit.chunk
     where = " · ".join(
         html.escape(p) for p in (c.doc_id, c.metadata.get("body", ""), c.metadata.get("date", ""), c.location) if p
@@ -69,7 +96,7 @@ def document_html(document_text: str, hit: Hit) -> str:
     before, cited, after = document_text[: c.start], document_text[c.start : c.end], document_text[c.end :]
     return (
         f'<div class="document"><div class="where"><strong>{html.escape(c.doc_title)}</strong> · {where}</div>'
-        f'<div class="doc-text">{html.escape(before)}<mark id="cited-span">{html.escape(cited)}</mark>{html.escape(after)}</div></div>'
+        f'<div class="doc-text">{html.escape(before)}<mark id="cited-span">{marked(cited, quotes)}</mark>{html.escape(after)}</div></div>'
     )
 
 
@@ -127,8 +154,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             yield history, "", "", hidden, []
 
     def open_source(label: str | None, cited: list[Citation]) -> str:
-        hit = next((c.hit for c in cited if c.line == label), None)
-        return document_html(assistant.store.document_text(hit.chunk.doc_id), hit) if hit else ""
+        chosen = next((c for c in cited if c.line == label), None)
+        return document_html(assistant.store.document_text(chosen.hit.chunk.doc_id), chosen.hit, chosen.quotes) if chosen else ""
 
     def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, Any, Any]:  # noqa: B008 - Gradio's idiom
         if not files:

@@ -51,7 +51,8 @@ def test_run_batch_writes_schema(tmp_path: Path, tiny_corpus: Path) -> None:
     first = lines[0]
     assert set(first) == {"id", "question", "answer", "abstained", "citations", "unsupported", "passages"}
     assert first["answer"] == "Inden 72 timer [1]." and first["abstained"] is False
-    assert first["citations"] == [{"n": 1, "passage_id": first["passages"][0]["id"], "attached": False}]
+    quote = "Vold og trusler skal politianmeldes inden 72 timer."
+    assert first["citations"] == [{"n": 1, "passage_id": first["passages"][0]["id"], "attached": False, "quotes": [quote]}]
     p = first["passages"][0]
     assert set(p) == {"rank", "id", "doc", "title", "text", "score", "location"} and p["rank"] == 1
     assert p["location"]["line_start"] >= 1
@@ -115,10 +116,12 @@ def test_csv_and_markdown_reports(tmp_path: Path, tiny_corpus: Path, suffix: str
 
         (row,) = list(csv.DictReader(text.splitlines()))
         assert row["answer"] == "Inden 72 timer [1]." and row["citations"] == "[1]"
+        assert row["quotes"] == "[1] Vold og trusler skal politianmeldes inden 72 timer."
         assert "[1] HovedMED referat, 2015 — Ad. 2 Vold og trusler, lines" in row["sources"] and "(a.txt)" in row["sources"]
     else:
         assert "## 1. Hvornår skal vold politianmeldes?" in text and "**[1] HovedMED referat, 2015 — Ad. 2 Vold og trusler, lines" in text
         assert "> Vold og trusler skal politianmeldes inden 72 timer." in text
+        assert "Supports the answer: “Vold og trusler skal politianmeldes inden 72 timer.”" in text
 
 
 def test_unknown_output_format_is_refused(tmp_path: Path, tiny_corpus: Path) -> None:

@@ -53,7 +53,7 @@ def test_uncited_sentences_get_the_best_passage_or_are_flagged() -> None:
 
     result = support_sentences(checked, hits, similarity, threshold=0.8, verify_threshold=0.78)
     assert asked == [["Fristen er 72 timer.", "Retningslinjerne skærpes.", "Paris er hovedstad."]]
-    assert result.text == "Fristen er 72 timer [1]. Retningslinjerne skærpes. [2] Paris er hovedstad."
+    assert result.text == "Fristen er 72 timer [1]. Retningslinjerne skærpes [2]. Paris er hovedstad."
     assert [(c.n, c.attached) for c in result.citations] == [(1, False), (2, True)]
     assert result.unsupported == ["Paris er hovedstad."] and result.unverified == 0
 
@@ -69,11 +69,11 @@ def _supported(answer: str, hits: list[Hit], sims: list[list[float]]) -> Support
         # the model's marker is confirmed: similar enough, and the passage holds the sentence's numbers
         ("Inden 72 timer [1].", [[0.85, 0.70]], "Inden 72 timer [1].", [(1, False)], [], 0),
         # a figure the cited passage does not hold: the marker goes, the passage that holds it is attached
-        ("Der er 58 mio. i underskud [1].", [[0.85, 0.83]], "Der er 58 mio. i underskud. [2]", [(2, True)], [], 1),
+        ("Der er 58 mio. i underskud [1].", [[0.85, 0.83]], "Der er 58 mio. i underskud [2].", [(2, True)], [], 1),
         # cited, but about something else (low similarity) and nothing else fits: flagged, shown without a marker
         ("The capital of France is Paris [1].", [[0.74, 0.70]], "The capital of France is Paris.", [], ["The capital of France is Paris."], 1),
         # two markers, one holds
-        ("Inden 72 timer [1][2].", [[0.85, 0.80]], "Inden 72 timer. [1]", [(1, False)], [], 1),
+        ("Inden 72 timer [1][2].", [[0.85, 0.80]], "Inden 72 timer [1].", [(1, False)], [], 1),
     ],
 )
 def test_cited_sentences_are_verified_against_their_passage(
@@ -129,3 +129,39 @@ def test_a_restated_question_is_no_answer() -> None:
     checked = check_citations("The company that won the tender for school meals in Roskilde is [1].", hits)
     result = support_sentences(checked, hits, lambda s: np.array([[0.9, 0.7]]), 0.8, 0.8, question)
     assert result.citations == [] and result.unsupported == ["The company that won the tender for school meals in Roskilde is."]
+
+
+@pytest.mark.parametrize(
+    ("answer", "text"),
+    [
+        # markers in front of sentences move to the end of the claim they support
+        ("[1] Vold skal anmeldes inden 72 timer. [2] Reglerne skærpes.", "Vold skal anmeldes inden 72 timer [1]. Reglerne skærpes [2]."),
+        # a marker after the full stop goes before it
+        ("Vold skal anmeldes inden 72 timer. [1]", "Vold skal anmeldes inden 72 timer [1]."),
+        # talk about the passage goes; the claim stays, with its marker at its end
+        ("The passage states that violence must be reported within 72 hours [1].", "Violence must be reported within 72 hours [1]."),
+        ("According to passage 2, the rules are tightened.", "The rules are tightened [2]."),
+        ("The rules are tightened, as stated in [2].", "The rules are tightened [2]."),
+        ("[2] The passage states that the rules are tightened.", "The rules are tightened [2]."),
+    ],
+)
+def test_markers_follow_their_claim(answer: str, text: str) -> None:
+    hits = _passages("Vold skal anmeldes til politiet inden 72 timer.", "Reglerne skærpes.")
+    sims = [[0.9, 0.6], [0.6, 0.9]][: len(answer.split(". ")) if answer.startswith("[1]") else 1]
+    if "tightened" in answer:
+        sims = [[0.6, 0.9]]
+    assert _supported(answer, hits, sims).text == text
+
+
+def test_each_citation_quotes_the_sentences_that_support_the_answer() -> None:
+    from assistant.citations import CitationChecker
+    from assistant.records import Context, Query, QueryForm
+    from assistant.templates import Templates
+    from tests.conftest import ROOT, FakeEmbedder
+
+    passage = "Ad. 2 Vold og trusler. Vold og trusler skal politianmeldes inden 72 timer. Mødet sluttede kl. 16."
+    hit = Hit(Chunk("c1", "d", "D", passage, 0, 1, 1, 1, heading="Ad. 2 Vold og trusler"), 0.9, 1, vector=FakeEmbedder().embed_passages([passage])[0])
+    checker = CitationChecker(FakeEmbedder(), Templates.load(ROOT / "prompts"), attach_threshold=0.0, verify_threshold=0.0)
+    query = Query("Hvornår skal vold politianmeldes?", "da", (QueryForm("Hvornår skal vold politianmeldes?", 1.0, 1.0),))
+    answer = checker.run(query, Context([hit], [passage]), "Vold og trusler skal politianmeldes inden 72 timer [1].")
+    assert [(c.n, c.quotes) for c in answer.citations] == [(1, ("Vold og trusler skal politianmeldes inden 72 timer.",))]

@@ -119,6 +119,10 @@ def test_citation_opens_the_passage_highlighted_in_its_document(seeds_index, see
         mark = page.locator("#document mark#cited-span")
         mark.wait_for(timeout=30_000)
         assert "72 timer" in mark.inner_text()
+        # in it, the sentence that supports the answer, also quoted under the answer in the chat
+        assert "inden 72 timer" in page.locator("#document mark.quote").first.inner_text()
+        bot = page.locator("#chat .bot, #chat [data-testid='bot']").last.inner_text()
+        assert "[1] “" in bot and "72 timer" in bot.split("[1] “", 1)[1]
         where = page.locator("#document .where").inner_text()
         assert "koebenhavn-sof-hovedmed-2015-referat.txt" in where and "Ad. 2 Arbejdsmiljø" in where and "lines" in where
         # the highlighted passage sits inside the whole document, not alone
@@ -143,6 +147,28 @@ def test_chat_text_flags_unsupported_sentences() -> None:
     answer = Answer("q", "A [1]. B.", [], [], abstained=False, unsupported=["B."])
     assert chat_text("partial", None) == "partial"
     assert chat_text("A [1]. B.", answer).endswith("⚠ Not supported by the documents:\n- B.")
+
+
+def test_chat_text_quotes_what_supports_the_answer() -> None:
+    from assistant.ui import chat_text
+
+    hit = Hit(Chunk("d#2", "d.txt", "Referat", "Anmeldelse inden 72 timer.", 0, 1, 1, 1), 0.9, 1)
+    answer = Answer("q", "Inden 72 timer [1].", [Citation(1, hit, quotes=("Anmeldelse inden 72 timer.",))], [hit], abstained=False)
+    assert chat_text(answer.text, answer) == "Inden 72 timer [1].\n\n> [1] “Anmeldelse inden 72 timer.”"
+
+
+@pytest.mark.parametrize(
+    ("text", "quotes", "html"),
+    [
+        ("Ad. 2\nVold skal\nanmeldes <straks>. Andet.", ("Vold skal anmeldes <straks>.",), 'Ad. 2\n<mark class="quote">Vold skal\nanmeldes &lt;straks&gt;.</mark> Andet.'),
+        ("Intet her.", ("Vold skal anmeldes.",), "Intet her."),  # a quote not found marks nothing
+        ("A. B.", (), "A. B."),
+    ],
+)
+def test_marked_quotes(text: str, quotes: tuple[str, ...], html: str) -> None:
+    from assistant.ui import marked
+
+    assert marked(text, quotes) == html
 
 
 AARHUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "aarhus-byraad"
