@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .danish import FILLER, WORD, digits, numbers, passage_sentences, split_sentences, without_source_talk
+from .danish import (
+    FILLER, WORD, digits, holds_name, names, numbers, passage_sentences, repetition_start, split_sentences, without_source_talk,
+)  # fmt: skip
 from .interfaces import Embedder
 from .lexicon import Lexicon
 from .markers import MARKER, at_end, cited_numbers, marker_numbers, render, without_markers
@@ -169,13 +171,15 @@ class CitationChecker:
     def run(self, query: Query, context: Context, reply: str) -> Answer:
         """The Answer that ``reply`` gives to ``query`` from ``context``: only supported sentences carry markers."""
         passages = context.passages
-        checked = check_citations(reply, passages)
+        loop = repetition_start(reply)  # the generator stopped a reply that looped: its repeated words go
+        checked = check_citations(reply if loop is None else reply[:loop], passages)
         words = without_markers(checked.text).strip()
         if not words or self.templates.says_not_found(words):
             return Answer(query.question, self.templates.not_found[query.language], [], passages, abstained=True, dropped_citations=checked.dropped)
         supported = support_sentences(checked, passages, self._similarity(passages), self.attach_threshold, self.verify_threshold, query.question)
-        if not supported.citations:
-            # Not one sentence has a source, cited or attachable: nothing here may be shown as an answer.
+        if not supported.citations or not self._names_held(query.question, [c.hit for c in supported.citations]):
+            # Not one sentence has a source, or the sources are about another place, body or person than the question
+            # names (a passage on Greve's buses does not answer for Odense's): nothing here may be shown as an answer.
             return Answer(query.question, self.templates.not_found[query.language], [], passages, abstained=True, dropped_citations=checked.dropped)
         # An English answer the model wrote with Danish words in it: each followed by its English where one is known.
         text = self.lexicon.glossed(supported.text) if self.lexicon is not None and query.language == "en" else supported.text
@@ -183,6 +187,16 @@ class CitationChecker:
             query.question, text, self._quoted(supported, context), passages, abstained=False, dropped_citations=checked.dropped,
             unsupported=supported.unsupported, unverified_citations=supported.unverified,
         )  # fmt: skip
+
+    def _names_held(self, question: str, cited: list[Hit]) -> bool:
+        """Whether every name the question mentions is in one of the cited passages (their text, title, agenda item,
+        body or municipality); an English name also counts in its Danish form ("Copenhagen" as "København")."""
+        held = [" ".join((h.chunk.text, h.chunk.doc_title, h.chunk.heading, *h.chunk.metadata.values())) for h in cited]
+        for name in names(question):
+            forms = [name, *(self.lexicon.lookup([name]) if self.lexicon is not None else [])]
+            if not any(holds_name(text, form) for text in held for form in forms):
+                return False
+        return True
 
     def _quoted(self, supported: Supported, context: Context) -> list[Citation]:
         """The citations, each with the sentences of its passage (of those the model was shown) most similar to the

@@ -185,7 +185,7 @@ def _eval_answers(assistant: Assistant, questions: list[GoldQuestion], show_miss
 
     todo = sum(1 for q in questions if q.facts or not q.answerable)
     with tqdm(total=todo, unit="question", file=sys.stderr) as bar:
-        report = evaluate_answers(assistant.ask, questions, progress=lambda: bar.update(1))
+        report = evaluate_answers(assistant.ask, questions, progress=lambda: bar.update(1), unglossed=assistant.lexicon.unglossed)
     typer.echo(f"model: {assistant.settings.llm_model_path.name}\n{report.table()}")
     if show_misses:
         for q, answer, correct in report.outcomes:

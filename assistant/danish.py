@@ -376,3 +376,51 @@ def danish_words(text: str, english: frozenset[str], danish: frozenset[str]) -> 
         if low in danish or any(ch in low for ch in "æøå"):
             found.append(word)
     return found
+
+
+# --- a reply that repeats itself -----------------------------------------------------------------------------------
+
+#: Words in a row that, met a second time, mean the model is looping (a list copied from a passage, then again).
+REPEAT_WORDS = 10
+
+
+def repetition_start(text: str, words: int = REPEAT_WORDS) -> int | None:
+    """Where ``text`` starts to repeat a run of ``words`` words it already holds (its offset), or None: small models
+    at low temperature can copy a passage's list over and over until their token limit."""
+    found = list(WORD.finditer(text.lower()))
+    if len(found) < 2 * words:
+        return None
+    seen: dict[tuple[str, ...], int] = {}
+    for i in range(len(found) - words + 1):
+        run = tuple(m.group(0) for m in found[i : i + words])
+        if run in seen and seen[run] + words <= i:
+            return found[i].start()
+        seen.setdefault(run, i)
+    return None
+
+
+# --- names -----------------------------------------------------------------------------------------------------------
+
+#: Words English writes with a capital that are no names: months, days, languages, "I".
+_NOT_NAMES = frozenset(
+    "i january february march april may june july august september october november december monday tuesday wednesday "
+    "thursday friday saturday sunday danish english".split()
+)
+
+
+def names(question: str) -> list[str]:
+    """The names a question mentions: its words with a capital letter, but for its first word ("Hvornår åbner den
+    nye skole i Randers?" → ["Randers"]; "Who chairs HovedMED?" → ["HovedMED"]); months, days and "I" are no names."""
+    found = []
+    for i, m in enumerate(LETTERS.finditer(question)):
+        word = m.group(0)
+        if i and any(ch.isupper() for ch in word) and word.lower() not in _NOT_NAMES:
+            found.append(word)
+    return list(dict.fromkeys(found))
+
+
+def holds_name(text: str, name: str) -> bool:
+    """Whether ``text`` mentions ``name``, inflected too ("Sjællands", "HovedMED's"), with æ/ø/å folded as OCR and
+    English write them ("Kobenhavn")."""
+    wanted = name.lower().translate(_FOLD)
+    return any(word.translate(_FOLD).startswith(wanted) for word in LETTERS.findall(text.lower()))

@@ -154,6 +154,7 @@ class AnswerScores:
     unanswerable: int = 0
     abstained: int = 0  #: unanswerable questions declined, as they should be
     invalid_citations: int = 0  #: [n] markers that named no passage (removed from the answer)
+    mixed: int = 0  #: answers to English questions left with Danish words no English follows
     seconds: list[float] = field(default_factory=list)
 
     def rate(self, part: int, whole: int) -> float:
@@ -169,6 +170,7 @@ class AnswerScores:
             "unanswerable": self.unanswerable,
             "abstained_unanswerable": round(self.rate(self.abstained, self.unanswerable), 3),
             "invalid_markers": self.invalid_citations,
+            "mixed_language": self.mixed,
             "seconds_per_answer": round(sum(self.seconds) / len(self.seconds), 1) if self.seconds else 0.0,
         }
 
@@ -183,14 +185,14 @@ class AnswerReport:
 
     def table(self) -> str:
         """A plain-text table of the figures."""
-        head = f"{'':<6} {'n':>4} {'facts':>6} {'cited✓':>7} {'false-abst':>10} {'unans':>6} {'abstain':>8} {'invalid[n]':>10} {'s/answer':>9}"
+        head = f"{'':<6} {'n':>4} {'facts':>6} {'cited✓':>7} {'false-abst':>10} {'unans':>6} {'abstain':>8} {'invalid[n]':>10} {'mixed':>6} {'s/answer':>9}"
         rows = [head]
         for name, s in [("all", self.overall), *sorted(self.by_language.items())]:
             mean = sum(s.seconds) / len(s.seconds) if s.seconds else 0.0
             rows.append(
                 f"{name:<6} {s.answerable:>4} {s.rate(s.correct, s.answerable):>6.3f} {s.rate(s.cited_answer, s.answered):>7.3f} "
                 f"{s.rate(s.false_abstentions, s.answerable):>10.3f} {s.unanswerable:>6} {s.rate(s.abstained, s.unanswerable):>8.3f} "
-                f"{s.invalid_citations:>10} {mean:>9.1f}"
+                f"{s.invalid_citations:>10} {s.mixed:>6} {mean:>9.1f}"
             )
         return "\n".join(rows)
 
@@ -199,8 +201,11 @@ class AnswerReport:
         return {name: s.figures() for name, s in [("all", self.overall), *sorted(self.by_language.items())]}
 
 
-def evaluate_answers(ask: Callable[[str], Answer], gold: list[GoldQuestion], progress: Callable[[], None] | None = None) -> AnswerReport:
-    """Answer each gold question that has facts or is unanswerable, and score the answers."""
+def evaluate_answers(
+    ask: Callable[[str], Answer], gold: list[GoldQuestion], progress: Callable[[], None] | None = None, unglossed: Callable[[str], list[str]] | None = None
+) -> AnswerReport:
+    """Answer each gold question that has facts or is unanswerable, and score the answers; ``unglossed(text)`` tells
+    the Danish words left in an English answer (``Lexicon.unglossed``), to count mixed answers."""
     overall, by_language = AnswerScores(), defaultdict(AnswerScores)
     outcomes = []
     for q in gold:
@@ -220,6 +225,7 @@ def evaluate_answers(ask: Callable[[str], Answer], gold: list[GoldQuestion], pro
                 s.false_abstentions += 1
                 continue
             s.answered += 1
+            s.mixed += bool(unglossed and question_language(q.question) == "en" and unglossed(answer.text))
             correct = all(fact_present(f, answer.text) for f in q.facts)
             s.correct += correct
             s.cited_answer += first_relevant_rank(q, [c.hit for c in answer.citations]) is not None

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import llama_adapter
+from .danish import repetition_start
 from .interfaces import Message
 from .markers import OPEN_MARKER, PARTIAL_MARKER, gbnf
 
@@ -182,7 +184,8 @@ class LlamaGenerator:
 
     def stream(self, messages: list[Message], passages: int = 0) -> Iterator[str]:
         """Yield the answer's text piece by piece; it has at least one word (see WordsBeforeEnd), and with
-        ``passages`` given, its markers name only passages 1 to ``passages`` (see MarkersWithin)."""
+        ``passages`` given, its markers name only passages 1 to ``passages`` (see MarkersWithin). A reply that starts
+        repeating itself is stopped there (``danish.repetition_start``)."""
         self.warm_up()
         from llama_cpp import LogitsProcessorList
 
@@ -195,7 +198,7 @@ class LlamaGenerator:
         with self._lock:
             if messages and messages[0]["role"] == "system":
                 self._resume_after(messages[0]["content"])
-            for part in self._llm.create_chat_completion(
+            reply = self._llm.create_chat_completion(
                 messages=messages,
                 stream=True,
                 max_tokens=self.max_tokens,
@@ -203,10 +206,16 @@ class LlamaGenerator:
                 repeat_penalty=self.repeat_penalty,
                 seed=0,
                 logits_processor=processors,
-            ):
-                delta = part["choices"][0].get("delta", {}).get("content")
-                if delta:
-                    yield delta
+            )
+            with closing(reply):  # stopping early (a loop) ends llama.cpp's generation there
+                text = ""
+                for part in reply:
+                    delta = part["choices"][0].get("delta", {}).get("content")
+                    if delta:
+                        yield delta
+                        text += delta
+                        if repetition_start(text) is not None:
+                            break
 
 
 class ModelServerError(RuntimeError):
@@ -276,7 +285,7 @@ class ServerGenerator:
                 model=self.model, messages=messages, stream=True, max_tokens=self.max_tokens, temperature=self.temperature, seed=0,
                 extra_body=self._extra(passages),
             )  # fmt: skip
-            finished = False
+            finished, text = False, ""
             for chunk in reply:
                 if not chunk.choices:
                     continue
@@ -285,6 +294,11 @@ class ServerGenerator:
                 if delta:
                     began = True
                     yield delta
+                    text += delta
+                    if repetition_start(text) is not None:
+                        finished = True  # a loop: stop asking for more
+                        reply.close()
+                        break
         except (openai.APIError, httpx.HTTPError) as exc:
             raise ModelServerError(self._explain(exc, began)) from None
         if not finished:  # the stream closed without saying why it ended: the server went away

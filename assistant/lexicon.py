@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .danish import ENGLISH_STOPWORDS, LETTERS, danish_lemmas, danish_words, english_lemmas, load_vocabulary
+from .danish import ENGLISH_STOPWORDS, LETTERS, STOPWORDS, danish_lemmas, danish_words, english_lemmas, load_vocabulary
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -208,10 +208,16 @@ class Lexicon:
         english, danish = self.vocabularies()
         return danish_words(text, english, danish) if english else []
 
+    def unglossed(self, text: str) -> list[str]:
+        """The Danish words of content in an English text that no English follows in brackets: what an English
+        reader is left with."""
+        return [w for w in self.danish_in(text) if len(w) > 3 and w.lower() not in STOPWORDS and not re.search(rf"(?<!\w){re.escape(w)} \(", text)]
+
     def glossed(self, text: str) -> str:
-        """An English text with each Danish word it holds followed by its English rendering where one is known:
-        "a sygefraværspolitik" → "a sygefraværspolitik (sickness absence policy)"."""
-        for word in dict.fromkeys(self.danish_in(text)):
+        """An English text with each Danish word of content it holds followed by its English rendering where one is
+        known: "a sygefraværspolitik" → "a sygefraværspolitik (sickness absence policy)" (not "til", "og": glossing
+        the small words of a Danish phrase helps no reader)."""
+        for word in dict.fromkeys(w for w in self.danish_in(text) if len(w) > 3 and w.lower() not in STOPWORDS):
             english = self.english(word)
             if english:
                 text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)(?! \()", f"{word} ({english})", text)

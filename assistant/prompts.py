@@ -12,14 +12,15 @@ from .templates import LANGUAGES, Templates
 class AnswerPrompt:
     """Builds the answer's chat messages from a Context."""
 
-    def __init__(self, templates: Templates, passage_chars: int) -> None:
+    def __init__(self, templates: Templates, passage_chars: int, best_last: bool = False) -> None:
         self.templates = templates
         self.passage_chars = passage_chars
+        self.best_last = best_last  #: the passages in reverse order of rank, the best nearest the question
 
     @classmethod
     def from_settings(cls, settings: Settings, templates: Templates) -> AnswerPrompt:
         """The prompt builder the settings describe."""
-        return cls(templates, settings.passage_chars)
+        return cls(templates, settings.passage_chars, settings.prompt_best_last)
 
     def passage_block(self, n: int, hit: Hit, text: str | None = None) -> str:
         """One numbered passage as the model sees it, with its document, date and agenda item; ``text`` (default: the
@@ -41,6 +42,7 @@ class AnswerPrompt:
 
     def messages(self, query: Query, context: Context) -> list[Message]:
         """Chat messages asking the model to answer the query from the context's passages, numbered from 1."""
-        passages = "\n\n".join(self.passage_block(i, h, t) for i, (h, t) in enumerate(zip(context.passages, context.texts), 1))
+        blocks = [self.passage_block(i, h, t) for i, (h, t) in enumerate(zip(context.passages, context.texts), 1)]
+        passages = "\n\n".join(reversed(blocks) if self.best_last else blocks)
         user = self.templates.render("answer_user.txt", passages=passages, question=query.question.strip(), language=LANGUAGES[query.language])
         return [self.system_message(query.language), {"role": "user", "content": user}]

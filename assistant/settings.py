@@ -101,6 +101,7 @@ class Settings(BaseSettings):
     serve_model_port: int = Field(8080, description="Port `assistant serve-model` serves the default GGUF on (127.0.0.1).")
 
     # Context and citations
+    prompt_best_last: bool = Field(False, description="Give the model the passages best last, nearest the question (their numbers stay those of their rank).")
     context_sentences: int = Field(3, ge=0, description="Sentences of each passage shown to the model, those most similar to the question (0: all).")
     context_chars: int = Field(0, ge=0, description="Most characters of passage text shown to the model in all (0: no limit).")
     passage_chars: int = Field(1100, ge=100, description="Most characters of each passage shown to the model.")

@@ -36,10 +36,12 @@ def _retrieval(r: dict[str, Any]) -> str:
 
 
 def _answers(r: dict[str, Any]) -> str:
-    f = r["figures"]["all"]
+    f, by = r["figures"]["all"], r["figures"]
+    per = lambda key: " / ".join(f"{by[lang][key]:.3f}" for lang in ("da", "en") if lang in by)  # noqa: E731
     return (
-        f"facts {f['facts']:.3f}, false abstentions {f['false_abstentions']:.3f}, abstains on unanswerable "
-        f"{f['abstained_unanswerable']:.3f}, invalid [n] {f['invalid_markers']}, {f['seconds_per_answer']} s/answer"
+        f"facts {f['facts']:.3f} (Danish / English {per('facts')}), false abstentions {f['false_abstentions']:.3f} ({per('false_abstentions')}), "
+        f"abstains on unanswerable {f['abstained_unanswerable']:.3f} ({per('abstained_unanswerable')}), invalid [n] {f['invalid_markers']}, "
+        f"{f['seconds_per_answer']} s/answer"
     )
 
 
@@ -96,7 +98,8 @@ HEADLINES: list[tuple[str, str, Callable[[dict[str, Any]], str], str]] = [
     ("retrieval, Greve dev set (hybrid + translate)", "retrieval_quality.greve", _retrieval, "python -m bench.retrieval_quality tests/eval/greve.jsonl --translate --index-dir DIR"),
     ("retrieval, `seeds/` dev set, Milvus Lite", "retrieval_quality.seeds.milvus", _retrieval, "ASSISTANT_STORE=milvus python -m bench.retrieval_quality tests/eval/seeds.jsonl --translate"),
     ("retrieval, Greve dev set, Milvus Lite", "retrieval_quality.greve.milvus", _retrieval, "ASSISTANT_STORE=milvus python -m bench.retrieval_quality tests/eval/greve.jsonl --translate"),
-    ("answers, `seeds/` dev set", "answer_quality.seeds", _answers, "python -m bench.answer_quality tests/eval/seeds.jsonl"),
+    ("answers, `seeds/` dev set (seeds index)", "answer_quality.seeds", _answers, "python -m bench.answer_quality tests/eval/seeds.jsonl"),
+    ("answers, dev set of 114 (seeds, Aarhus, Greve; one index of all)", "answer_quality.dev", _answers, "python -m bench.answer_quality tests/eval/{seeds,aarhus,greve,greve-answers}.jsonl --index-dir DIR --name dev"),
     ("index the Greve corpus (5,549 agenda items)", "index_throughput", _index, f"python -m bench.index_throughput {GREVE} --index-dir DIR"),
     ("retrieval p50 / p95 at scale (hybrid)", "scale_latency", _scale, "python -m bench.scale_latency --sizes 100000 1000000 --stores faiss milvus"),
     ("8 chat users at once", "load", _load, "python -m bench.load"),

@@ -165,3 +165,25 @@ def test_each_citation_quotes_the_sentences_that_support_the_answer() -> None:
     query = Query("Hvornår skal vold politianmeldes?", "da", (QueryForm("Hvornår skal vold politianmeldes?", 1.0, 1.0),))
     answer = checker.run(query, Context([hit], [passage]), "Vold og trusler skal politianmeldes inden 72 timer [1].")
     assert [(c.n, c.quotes) for c in answer.citations] == [(1, ("Vold og trusler skal politianmeldes inden 72 timer.",))]
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "abstained"),
+    [
+        # the passage is about Greve's buses: a figure it holds is no answer about Odense's
+        ("Hvad koster et månedskort til bussen i Odense?", "Et månedskort koster 762.000 kr [1].", True),
+        ("Hvad koster et månedskort til bussen i Greve?", "Et månedskort koster 762.000 kr [1].", False),
+        ("How much is a monthly bus pass in Greve?", "A monthly pass costs 762.000 kr [1].", False),
+    ],
+)
+def test_an_answer_about_another_place_than_the_question_names_is_declined(question: str, reply: str, abstained: bool) -> None:
+    from assistant.citations import CitationChecker
+    from assistant.records import Context, Query, QueryForm
+    from assistant.templates import Templates
+    from tests.conftest import ROOT, FakeEmbedder
+
+    passage = "Greve Kommune: busdrift. Udgiften til busdriften er 762.000 kr. om året."
+    hit = Hit(Chunk("c1", "d", "Greve Byråd", passage, 0, 1, 1, 1), 0.9, 1, vector=FakeEmbedder().embed_passages([passage])[0])
+    checker = CitationChecker(FakeEmbedder(), Templates.load(ROOT / "prompts"), attach_threshold=0.0, verify_threshold=0.0)
+    query = Query(question, "en" if question.startswith("How") else "da", (QueryForm(question, 1.0, 1.0),))
+    assert checker.run(query, Context([hit], [passage]), reply).abstained is abstained

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.danish import (
-    compact, compound_parts, danish_lemmas, danish_words, english_lemmas, join_hyphens, normalise, numbers, passage_sentences,
-    question_language, split_sentences, terms, without_source_talk,
+    compact, compound_parts, danish_lemmas, danish_words, english_lemmas, holds_name, join_hyphens, names, normalise, numbers, passage_sentences,
+    question_language, repetition_start, split_sentences, terms, without_source_talk,
 )  # fmt: skip
 
 
@@ -207,3 +207,47 @@ DANISH = frozenset("ung ansat sygefraværspolitik naturlig afgang mentor politik
 )
 def test_danish_words_in_an_english_answer(answer: str, found: list[str]) -> None:
     assert danish_words(answer, ENGLISH, DANISH) == found
+
+
+@pytest.mark.parametrize(
+    ("reply", "kept"),
+    [
+        # a real looping reply: the list copied again and again until the token limit
+        (
+            "Projekter som direktionen vurderer nødvendige af hensyn til opretholdelse af sikker drift, projekter som "
+            "direktionen vurderer nødvendige af hensyn til opretholdelse af sikker drift og veje",
+            "Projekter som direktionen vurderer nødvendige af hensyn til opretholdelse af sikker drift, ",
+        ),
+        ("Vold skal anmeldes inden 72 timer [1]. Vold skal anmeldes [2].", None),  # short repeats are language
+    ],
+)
+def test_repetition_start(reply: str, kept: str | None) -> None:
+    cut = repetition_start(reply)
+    assert (reply[:cut] if cut is not None else None) == kept
+
+
+@pytest.mark.parametrize(
+    ("question", "found"),
+    [
+        ("Hvornår åbner den nye skole i Randers?", ["Randers"]),
+        ("Who chairs HovedMED?", ["HovedMED"]),
+        ("How many pupils attend Rødovre Gymnasium?", ["Rødovre", "Gymnasium"]),
+        ("Hvornår træder den nye MED-aftale i kraft?", ["MED"]),
+        ("When does the new agreement take effect in January?", []),  # a month is no name
+        ("Who chairs the employment committee?", []),
+    ],
+)
+def test_names(question: str, found: list[str]) -> None:
+    assert names(question) == found
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "held"),
+    [
+        ("Aftale med Region Sjællands udvalg", "Sjælland", True),  # inflected
+        ("Kobenhavns Kommune", "København", True),  # æ/ø/å as OCR and English write them
+        ("Greve Kommune besluttede", "Aalborg", False),
+    ],
+)
+def test_holds_name(text: str, name: str, held: bool) -> None:
+    assert holds_name(text, name) is held

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -128,3 +129,24 @@ def test_system_state_is_resumed_and_changes_no_answer() -> None:
     assert system > 50
     assert kept_evaluated[0] == whole - system  # only the user's part was evaluated
     assert plain_evaluated[0] > whole - system  # (the plain model shares at most the template's first tokens)
+
+
+def test_a_reply_that_loops_is_stopped_where_it_repeats(tmp_path: Path) -> None:
+    """llama.cpp is asked for no more once the reply repeats a run of words (a list copied again and again)."""
+
+    class LoopingLlama:
+        sent = 0
+
+        def detokenize(self, tokens: list[int]) -> bytes:
+            return b""
+
+        def create_chat_completion(self, **_: object) -> Iterator[dict[str, object]]:
+            for _ in range(300):  # a reply as long as the token limit allows
+                for word in "projekter som direktionen vurderer nødvendige af hensyn til sikker drift, ".split(" "):
+                    LoopingLlama.sent += 1
+                    yield {"choices": [{"delta": {"content": word + " "}}]}
+
+    generator = LlamaGenerator(tmp_path / "unused.gguf", threads=1, context=512, max_tokens=999, temperature=0, repeat_penalty=1, keep_system_state=False)
+    generator._llm, generator._special = LoopingLlama(), ([], [], {})  # a stand-in for the loaded model
+    reply = "".join(generator.stream([{"role": "user", "content": "?"}]))
+    assert LoopingLlama.sent < 40 and reply.count("direktionen") == 2
