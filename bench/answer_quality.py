@@ -28,7 +28,7 @@ def main() -> None:
     settings = Settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
     assistant = Assistant(settings)
     gold = [q for path in args.gold for q in read_gold(path)]
-    report = evaluate_answers(assistant.ask, gold, progress=lambda: print(".", end="", flush=True))
+    report = evaluate_answers(assistant.ask, gold, progress=lambda: print(".", end="", flush=True), unglossed=assistant.lexicon.unglossed)
     print("\n" + report.table())
     outcomes = [
         {"id": q.id, "lang": q.lang, "answerable": q.answerable, "abstained": a.abstained, "correct": ok, "answer": a.text} for q, a, ok in report.outcomes
