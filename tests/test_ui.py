@@ -120,7 +120,7 @@ def test_citation_opens_the_passage_highlighted_in_its_document(seeds_index, see
         mark.wait_for(timeout=30_000)
         assert "72 timer" in mark.inner_text()
         # in it, the sentence that supports the answer, also quoted under the answer in the chat
-        assert "inden 72 timer" in page.locator("#document mark.quote").first.inner_text()
+        assert "72 timer" in page.locator("#document mark.quote").first.inner_text()
         bot = page.locator("#chat .bot, #chat [data-testid='bot']").last.inner_text()
         assert "[1] “" in bot and "72 timer" in bot.split("[1] “", 1)[1]
         where = page.locator("#document .where").inner_text()

@@ -45,9 +45,10 @@ def test_eight_simultaneous_users_each_get_their_own_answer(seeds_index, seeds_s
     # The echo makes no claim the passage supports: the sentence check is off here, concurrency is what is tested.
     settings = seeds_settings.model_copy(update={"translate_questions": False, "min_score": 0.0, "verify_threshold": 0.0})
     assistant = Assistant(settings, embedder=real_embedder, generator=generator, store=seeds_index)  # type: ignore[arg-type]
-    # Names, not numbers: a number in an answer must occur in its passage, and these echoes are no real answers.
-    names = ["Anna", "Bo", "Carl", "Dorte", "Emil", "Freja", "Gustav", "Hanne"]
-    questions = [f"Bruger {name} spørger hvornår vold skal anmeldes til politiet" for name in names]
+    # Lower-case names, not numbers: a number in an answer, and a capitalised name in the question, must occur in a
+    # cited passage, and these echoes are no real answers.
+    names = ["anna", "bo", "carl", "dorte", "emil", "freja", "gustav", "hanne"]
+    questions = [f"bruger {name} spørger hvornår vold skal anmeldes til politiet" for name in names]
     with _served(settings, assistant) as url:
 
         def ask(question: str) -> str:
@@ -59,8 +60,8 @@ def test_eight_simultaneous_users_each_get_their_own_answer(seeds_index, seeds_s
         with ThreadPoolExecutor(max_workers=8) as pool:
             answers = list(pool.map(ask, questions))
     for name, answer in zip(names, answers):
-        assert answer.startswith(f"Svar på: Bruger {name} spørger"), answer
-        assert re.findall(r"Bruger (\w+)", answer) == [name]  # nobody got another user's answer
+        assert answer.startswith(f"Svar på: bruger {name} spørger"), answer
+        assert re.findall(r"bruger (\w+)", answer) == [name]  # nobody got another user's answer
     assert generator.most_inside == 1
 
 
@@ -128,10 +129,10 @@ def test_four_users_at_once_through_a_model_server_each_get_their_own_answer_and
     assert settings.answers_at_once == 4
     assistant = Assistant(settings, embedder=real_embedder, store=seeds_index)
     questions = [
-        "Bruger Anna spørger hvornår vold skal anmeldes til politiet",
-        "Bruger Bo spørger hvornår den nye MED-aftale træder i kraft",
-        "Bruger Carl spørger hvem der er ny konstitueret centerchef",
-        "Bruger Dorte spørger om høringssvaret fra LMU rådgivning og vejledning",
+        "bruger anna spørger hvornår vold skal anmeldes til politiet",
+        "bruger bo spørger hvornår den nye MED-aftale træder i kraft",
+        "bruger carl spørger hvem der er ny konstitueret centerchef",
+        "bruger dorte spørger om høringssvaret fra LMU rådgivning og vejledning",
     ]
     try:
         with _served(settings, assistant) as url:
@@ -147,7 +148,7 @@ def test_four_users_at_once_through_a_model_server_each_get_their_own_answer_and
         fake.stop()
     for question, (answer, sources) in zip(questions, answers):
         name = question.split()[1]
-        assert re.findall(r"Bruger (\w+)", answer) == [name], answer  # nobody got another user's answer
+        assert re.findall(r"bruger (\w+)", answer) == [name], answer  # nobody got another user's answer
         own = assistant.retrieve(question, translate=False)[0].chunk  # the first passage of this question, and its alone
         assert f"[1] {own.doc_title}" in sources.replace("&#x27;", "'") and own.location in sources, (question, sources[:300])
     assert fake.most_inside >= 2  # the answers were written at the same time, not one after another
