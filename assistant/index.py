@@ -65,6 +65,20 @@ CREATE INDEX chunks_hash ON chunks(text_hash);
 """
 
 
+@contextmanager
+def hold_lock(path: Path, what: str) -> Iterator[None]:
+    """Hold the lock file ``path`` while ``what`` is written; a second writer is refused at once, not queued."""
+    with path.open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexLocked(f"another `assistant index` is writing {what} (lock: {path}); wait for it to finish, then run again") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 class FaissStore:
     """A loaded index folder: search by vector or words, look up chunks and documents."""
 
@@ -236,16 +250,8 @@ class FaissFolder:
     def lock(self) -> Iterator[None]:
         """Hold the index's lock file for a whole build; a second indexer is refused at once, not queued."""
         self.directory.parent.mkdir(parents=True, exist_ok=True)
-        path = self.directory.with_name(self.directory.name + ".lock")
-        with path.open("w") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise IndexLocked(f"another `assistant index` is writing {self.directory} (lock: {path}); wait for it to finish, then run again") from None
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with hold_lock(self.directory.with_name(self.directory.name + ".lock"), str(self.directory)):
+            yield
 
     def write(self, build: IndexBuild) -> None:
         """Write a complete index beside the folder, then swap it in."""

@@ -10,7 +10,6 @@ only once it is complete, so an interrupted build leaves the previous collection
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import tempfile
@@ -25,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .danish import terms
-from .index import IndexLocked, IndexNotUsable, check_manifest, facets
+from .index import IndexNotUsable, check_manifest, facets, hold_lock
 from .records import Chunk, Filter, Hit, IndexBuild, date_span
 
 FORMAT_VERSION = 1
@@ -230,15 +229,8 @@ class MilvusLocation:
         else:
             path = Path(self.uri).with_name(Path(self.uri).name + f".{self.name}.lock")
             path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise IndexLocked(f"another `assistant index` is writing {self} (lock: {path}); wait for it to finish, then run again") from None
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with hold_lock(path, str(self)):
+            yield
 
     def write(self, build: IndexBuild) -> None:
         """Write a complete build into new collections, then move the alias to it and drop the old ones."""
