@@ -102,8 +102,10 @@ def support_sentences(
     """
     sentences: list[str] = []
     for sentence in split_sentences(checked.text):
-        if sentences and not without_markers(sentence).strip():
-            sentences[-1] += " " + sentence  # markers standing alone belong to the sentence before them
+        if sentences and not without_markers(without_source_talk(sentence)).strip():
+            # markers standing alone, or a sentence saying only where the answer stands ("This is stated in passage
+            # [1]."), belong to the sentence before them: its markers go there, its words go
+            sentences[-1] = f"{sentences[-1]} {render(cited_numbers(sentence))}".rstrip()
         else:
             sentences.append(sentence)
     if not sentences:
@@ -118,6 +120,8 @@ def support_sentences(
     unsupported: list[str] = []
     unverified = 0
     for i, sentence in enumerate(sentences):
+        if not plain[i]:
+            continue  # it said only where the answer stands
         needed = digits(plain[i])
         written = list(dict.fromkeys(n for n in cited_numbers(sentence) if 0 < n <= len(passages)))
         claims = makes_a_claim(plain[i], question) if question else bool(plain[i])

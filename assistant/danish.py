@@ -313,8 +313,10 @@ def english_lemmas(word: str) -> list[str]:
 
 _SOURCE = r"(?:passages?|passagen|passagerne|documents?|dokumentet|dokumenterne|texts?|teksten|minutes|referatet|sources?|kilden)"
 _NUMBERED = r"(?:\s*\[\d+\]|\s+\d+)?"
-#: A source named by its marker alone: "according to [1]", "as stated in [2][3]".
-_MARKED = r"(?:\[\d+\])+"
+#: A source named by its marker alone: "according to [1]", "as stated in [2][3]", "as discussed in [1] and [2]".
+_MARKED = r"(?:\[\d+\])+(?:\s*(?:,|and|og)\s*(?:\[\d+\])+)*"
+#: One source or several: "passage 1", "the minutes [2]", "passages 1 and 3", "[1] and [2]".
+_SOURCES = rf"(?:(?:the\s+)?{_SOURCE}{_NUMBERED}(?:\s*(?:,|and|og)\s*\d+)*|{_MARKED})"
 #: How small models open a sentence about the passage rather than about the matter: "The passage states that …",
 #: "According to passage 2, …", "Det fremgår af passagen, at …": the claim follows, in its own word order. (Danish
 #: "Ifølge referatet skal …" stays: without its opening the verb would come first.)
@@ -329,15 +331,26 @@ _SOURCE_OPENINGS = re.compile(
 )
 #: The same said in passing: "…, as stated in passage 1." "… (se passage 2)".
 _SOURCE_ASIDES = re.compile(
-    rf",?\s*\(?(?:as\s+(?:stated|mentioned|described|noted|shown)\s+in|see|according\s+to|jf\.|se|ifølge)\s+(?:(?:the\s+)?{_SOURCE}{_NUMBERED}|{_MARKED})\)?"
+    rf",?\s*\(?(?:as\s+(?:stated|mentioned|described|noted|shown|discussed|indicated|specified)\s+in|see|according\s+to|jf\.|se|ifølge)\s+{_SOURCES}\)?"
     r"(?=\s*(?:\[\d+\])*\s*[.,;!?]?\s*$|,)",
+    re.IGNORECASE,
+)
+
+
+#: A sentence that says only where the answer stands: "This is stated in passage [1]." "Dette fremgår af passage 2."
+_SOURCE_ONLY = re.compile(
+    rf"^(?:(?:this|that|it|which)\s+(?:is|was|are|were)\s+(?:also\s+)?(?:stated|mentioned|described|noted|shown|discussed|confirmed|written|indicated|specified)\s+in"
+    rf"|(?:dette|det)\s+(?:fremgår|står|nævnes|beskrives)\s+(?:også\s+)?(?:af|i))\s+{_SOURCES}\s*(?:\[\d+\])*\s*[.!]?$",
     re.IGNORECASE,
 )
 
 
 def without_source_talk(sentence: str) -> str:
     """A sentence about the matter rather than about its source: "The passage states that the deadline is 72 hours"
-    → "The deadline is 72 hours"; "…, as stated in passage 1." → "…." (its markers left where they are)."""
+    → "The deadline is 72 hours"; "…, as stated in passage 1." → "…." (its markers left where they are); a sentence
+    only about its source ("This is stated in passage [1].") → ""."""
+    if _SOURCE_ONLY.match(sentence.strip()):
+        return ""
     stripped = _SOURCE_ASIDES.sub("", _SOURCE_OPENINGS.sub("", sentence.strip(), count=1))
     if stripped != sentence.strip() and stripped[:1].islower():
         stripped = stripped[0].upper() + stripped[1:]

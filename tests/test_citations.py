@@ -143,6 +143,9 @@ def test_a_restated_question_is_no_answer() -> None:
         ("According to passage 2, the rules are tightened.", "The rules are tightened [2]."),
         ("The rules are tightened, as stated in [2].", "The rules are tightened [2]."),
         ("[2] The passage states that the rules are tightened.", "The rules are tightened [2]."),
+        ("The rules are tightened, as discussed in [1] and [2].", "The rules are tightened [2]."),
+        # a sentence only about where the answer stands goes; its marker joins the claim before it
+        ("The rules are tightened. This is stated in passage [2].", "The rules are tightened [2]."),
     ],
 )
 def test_markers_follow_their_claim(answer: str, text: str) -> None:

@@ -177,6 +177,12 @@ def test_danish_lemmas(word: str, lemma: str) -> None:
         ("Af passagen fremgår det, at fristen er 72 timer.", "Fristen er 72 timer."),
         ("Passagen nævner, at mødet blev aflyst.", "Mødet blev aflyst."),
         ("Medarbejderne ønsker pavilloner (se passage 2).", "Medarbejderne ønsker pavilloner."),
+        ("One supplier was recommended, as discussed in [1] and [2].", "One supplier was recommended."),
+        ("The plan was adopted, as stated in passages 1 and 3.", "The plan was adopted."),
+        # a sentence only about where the answer stands says nothing
+        ("This is stated in passage [1].", ""),
+        ("This is mentioned in [2] and [3].", ""),
+        ("Dette fremgår af passage 2.", ""),
         # left as they are: a claim about the matter, or Danish whose verb would come first without its opening
         ("Ifølge referatet skal vold anmeldes inden 72 timer.", "Ifølge referatet skal vold anmeldes inden 72 timer."),
         ("In 2025 the council approved it.", "In 2025 the council approved it."),
