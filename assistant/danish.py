@@ -331,7 +331,7 @@ _SOURCE_OPENINGS = re.compile(
 )
 #: The same said in passing: "…, as stated in passage 1." "… (se passage 2)".
 _SOURCE_ASIDES = re.compile(
-    rf",?\s*\(?(?:as\s+(?:stated|mentioned|described|noted|shown|discussed|indicated|specified)\s+in|see|according\s+to|jf\.|se|ifølge)\s+{_SOURCES}\)?"
+    rf",?\s*\(?(?:as\s+(?:stated|mentioned|described|noted|shown|discussed|indicated|specified)\s+in|see|according\s+to|citing|jf\.|se|ifølge)\s+{_SOURCES}\)?"
     r"(?=\s*(?:\[\d+\])*\s*[.,;!?]?\s*$|,)",
     re.IGNORECASE,
 )

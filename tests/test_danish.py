@@ -179,6 +179,7 @@ def test_danish_lemmas(word: str, lemma: str) -> None:
         ("Medarbejderne ønsker pavilloner (se passage 2).", "Medarbejderne ønsker pavilloner."),
         ("One supplier was recommended, as discussed in [1] and [2].", "One supplier was recommended."),
         ("The plan was adopted, as stated in passages 1 and 3.", "The plan was adopted."),
+        ("The renovation was adopted on 25 June, citing passage [4].", "The renovation was adopted on 25 June."),
         # a sentence only about where the answer stands says nothing
         ("This is stated in passage [1].", ""),
         ("This is mentioned in [2] and [3].", ""),
