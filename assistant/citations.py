@@ -35,6 +35,19 @@ class CheckedCitations:
     dropped: int
 
 
+def before_loop(reply: str) -> str:
+    """A reply the generator stopped because it looped, without its repeated words. A reply that opens with a marker
+    puts its markers before its sentences: a marker left at the cut opened the repeat and goes with it ("[1] A. B.
+    [2] A." → "[1] A. B.")."""
+    loop = repetition_start(reply)
+    if loop is None:
+        return reply
+    kept = reply[:loop]
+    if re.match(rf"\s*{MARKER.pattern}", reply):
+        kept = re.sub(rf"(?:\s*{MARKER.pattern})+\s*$", "", kept)
+    return kept
+
+
 def check_citations(text: str, passages: list[Hit]) -> CheckedCitations:
     """Keep the markers that name one of ``passages`` (numbered from 1), remove the rest, and collect citations."""
     valid = range(1, len(passages) + 1)
@@ -175,8 +188,7 @@ class CitationChecker:
     def run(self, query: Query, context: Context, reply: str) -> Answer:
         """The Answer that ``reply`` gives to ``query`` from ``context``: only supported sentences carry markers."""
         passages = context.passages
-        loop = repetition_start(reply)  # the generator stopped a reply that looped: its repeated words go
-        checked = check_citations(reply if loop is None else reply[:loop], passages)
+        checked = check_citations(before_loop(reply), passages)
         words = without_markers(checked.text).strip()
         if not words or self.templates.says_not_found(words):
             return Answer(query.question, self.templates.not_found[query.language], [], passages, abstained=True, dropped_citations=checked.dropped)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.citations import Supported, check_citations, support_sentences
+from assistant.citations import Supported, before_loop, check_citations, support_sentences
 from assistant.records import Chunk, Hit
 
 
@@ -190,3 +190,20 @@ def test_an_answer_about_another_place_than_the_question_names_is_declined(quest
     checker = CitationChecker(FakeEmbedder(), Templates.load(ROOT / "prompts"), attach_threshold=0.0, verify_threshold=0.0)
     query = Query(question, "en" if question.startswith("How") else "da", (QueryForm(question, 1.0, 1.0),))
     assert checker.run(query, Context([hit], [passage]), reply).abstained is abstained
+
+
+_LOOP = "det kommer til at være de faglige organisationer der udpeger medarbejderrepræsentanter til de kommende udvalg"
+
+
+@pytest.mark.parametrize(
+    ("reply", "kept"),
+    [
+        ("Fristen er 72 timer [1].", "Fristen er 72 timer [1]."),
+        # the repeated words go; a marker that opened the repeat goes with it when the reply puts markers first
+        (f"[1] {_LOOP.capitalize()}. Processen er i gang. [2] {_LOOP.capitalize()}", f"[1] {_LOOP.capitalize()}. Processen er i gang."),
+        # a reply that puts markers after its sentences keeps the marker before the repeat
+        (f"{_LOOP.capitalize()}. [1] {_LOOP}", f"{_LOOP.capitalize()}. [1]"),
+    ],
+)
+def test_a_looping_reply_is_cut_before_its_repeat(reply: str, kept: str) -> None:
+    assert before_loop(reply).strip() == kept
