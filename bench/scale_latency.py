@@ -19,6 +19,7 @@ vectors says little).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -37,7 +38,7 @@ from assistant.qa import Assistant
 from assistant.records import Chunk, Document, IndexBuild
 from assistant.retrieval import MODES
 from assistant.settings import Settings
-from bench._common import ROOT, SHARED, save
+from bench._common import RESULTS, ROOT, SHARED, save
 from bench.query_latency import percentile, search_times_ms
 
 GREVE = SHARED / "corpora" / "greve" / "agenda_items.jsonl"
@@ -138,6 +139,10 @@ def main() -> None:
         sys.exit(f"corpus not found: {args.corpus} (the shared corpora live in ../shared/corpora)")
     questions = [g.question for g in read_gold(args.gold)]
     result: dict[str, object] = {"corpus": str(args.corpus), "questions": len(questions), "vectors": "random unit (latency only)"}
+    saved = RESULTS / "scale_latency.json"
+    if saved.exists():  # sizes measured in an earlier run stay (1M takes long enough to be run alone)
+        earlier = json.loads(saved.read_text("utf-8"))
+        result.update({k: v for k, v in earlier.items() if k.partition(".")[0].isdigit() and int(k.partition(".")[0]) not in args.sizes})
     seeds = Assistant(Settings())
     real = seeds.store.vectors.reconstruct_n(0, len(seeds.store))  # type: ignore[attr-defined]
     queries = seeds.embedder.embed_queries(questions[:50])
