@@ -2,6 +2,7 @@
 
     python -m bench.embedding_models                                  # e5-small against EmbeddingGemma-300m
     python -m bench.embedding_models --others 500 --threads 2
+    python -m bench.embedding_models --corpora seeds                 # seeds only (EmbeddingGemma is slow on 2 cores)
 
 For each model an index is built (in a temporary folder) over `seeds/` and over a Greve subset: the agenda items that
 hold the Greve dev set's answers plus ``--others`` items drawn at random (seeded), so the subset has real distractors
@@ -61,6 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--others", type=int, default=500, help="random Greve items besides those holding a dev answer")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--corpora", nargs="+", choices=["seeds", "greve-subset"], default=["seeds", "greve-subset"], help="which indexes to build")
     args = parser.parse_args()
     base = Settings()
     models = {
@@ -73,6 +75,8 @@ def main() -> None:
         result["greve_items"] = greve_subset(ROOT / "tests" / "eval" / "greve.jsonl", args.others, subset)
         for name, overrides in models.items():
             for corpus, gold in (("seeds", ROOT / "tests" / "eval" / "seeds.jsonl"), ("greve-subset", ROOT / "tests" / "eval" / "greve.jsonl")):
+                if corpus not in args.corpora:
+                    continue
                 paths = [base.seeds_dir] if corpus == "seeds" else [subset]
                 settings = Settings(index_dir=Path(tmp) / f"{name}-{corpus}", embedding_threads=args.threads, **overrides)
                 r = measure(settings, paths, gold)
