@@ -132,10 +132,11 @@ def details(results: Results) -> str:
 
 
 def example(results: Results) -> str:
-    """The README's example answers, as `assistant ask` printed them."""
+    """The README's example answer (the mission's first question), as `assistant ask` printed it."""
     if "example_answers" not in results:
         return "(not measured yet: python -m bench.example_answers)"
-    return "\n\n".join(f'$ assistant ask "{a["question"]}"\n{a["printed"]}' for a in results["example_answers"]["answers"])
+    a = results["example_answers"]["answers"][0]
+    return f'$ assistant ask "{a["question"]}"\n{a["printed"]}'
 
 
 def _replace(text: str, marker: str, body: str) -> str:
