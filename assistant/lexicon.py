@@ -208,16 +208,20 @@ class Lexicon:
         english, danish = self.vocabularies()
         return danish_words(text, english, danish) if english else []
 
+    def _danish_content(self, text: str) -> list[str]:
+        """The Danish words of content in an English text: not "til", "og" (glossing the small words of a Danish
+        phrase helps no reader)."""
+        return [w for w in self.danish_in(text) if len(w) > 3 and w.lower() not in STOPWORDS]
+
     def unglossed(self, text: str) -> list[str]:
         """The Danish words of content in an English text that no English follows in brackets: what an English
         reader is left with."""
-        return [w for w in self.danish_in(text) if len(w) > 3 and w.lower() not in STOPWORDS and not re.search(rf"(?<!\w){re.escape(w)} \(", text)]
+        return [w for w in self._danish_content(text) if not re.search(rf"(?<!\w){re.escape(w)} \(", text)]
 
     def glossed(self, text: str) -> str:
         """An English text with each Danish word of content it holds followed by its English rendering where one is
-        known: "a sygefraværspolitik" → "a sygefraværspolitik (sickness absence policy)" (not "til", "og": glossing
-        the small words of a Danish phrase helps no reader)."""
-        for word in dict.fromkeys(w for w in self.danish_in(text) if len(w) > 3 and w.lower() not in STOPWORDS):
+        known: "a sygefraværspolitik" → "a sygefraværspolitik (sickness absence policy)"."""
+        for word in dict.fromkeys(self._danish_content(text)):
             english = self.english(word)
             if english:
                 text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)(?! \()", f"{word} ({english})", text)

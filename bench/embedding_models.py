@@ -72,7 +72,8 @@ def main() -> None:
     result: dict[str, Any] = {"greve_others": args.others}
     with tempfile.TemporaryDirectory() as tmp:
         subset = Path(tmp) / "greve-subset.jsonl"
-        result["greve_items"] = greve_subset(ROOT / "tests" / "eval" / "greve.jsonl", args.others, subset)
+        if "greve-subset" in args.corpora:
+            result["greve_items"] = greve_subset(ROOT / "tests" / "eval" / "greve.jsonl", args.others, subset)
         for name, overrides in models.items():
             for corpus, gold in (("seeds", ROOT / "tests" / "eval" / "seeds.jsonl"), ("greve-subset", ROOT / "tests" / "eval" / "greve.jsonl")):
                 if corpus not in args.corpora:
