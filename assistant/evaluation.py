@@ -4,10 +4,16 @@ A gold file is JSONL, one question a line::
 
     {"id": "s01", "question": "…", "answers": ["a verbatim phrase from the passage", …], "doc": "optional doc id",
      "lang": "da", "facts": ["72 timer|72 hours", …]}
+    {"id": "t001", "question": "…", "answers": ["…"], "doc": "agenda_items.jsonl:<item id>", "case": "22-013352",
+     "kinds": ["committee", "year"]}
     {"id": "u01", "question": "…", "answerable": false, "lang": "en"}
 
 A retrieved passage answers the question when it contains one of the phrases (case and whitespace ignored) and,
-where ``doc`` is given, belongs to that document. Phrases rather than passage ids keep the gold valid when the
+where ``doc`` is given, belongs to that document — or, where ``case`` is given, to another agenda item of the same
+case (minutes repeat a case's text at every meeting that handles it). The item is found (item-level recall) when any
+passage of the ``doc`` is retrieved, or a passage of the same case holding a phrase. ``kinds`` name what the
+question is like ("committee", "year", "place": it names one; "multi": its case was handled at several meetings),
+and the figures are given by kind too. Phrases rather than passage ids keep the gold valid when the
 chunking changes. ``facts`` are what a correct answer must say: each fact is one or more alternatives separated by
 "|" (the answer may be Danish or English), matched case-insensitively. Unanswerable questions (``"answerable":
 false``) count only for answers: the assistant should say that the documents do not answer them.
@@ -42,6 +48,8 @@ class GoldQuestion:
     lang: str = ""
     facts: tuple[str, ...] = ()
     answerable: bool = True
+    case: str = ""  #: the case number of ``doc``: a passage of another item of the case counts when it holds a phrase
+    kinds: tuple[str, ...] = ()  #: what the question is like: "committee", "year", "place", "multi", "plain"
 
 
 @dataclass
@@ -73,23 +81,34 @@ class Scores:
 
 @dataclass
 class EvalReport:
-    """Scores overall and per language, and the questions not answered in the top 10."""
+    """Scores overall, per language and per kind of question, item-level scores where the gold names items, and the
+    questions not answered in the top 10."""
 
     overall: Scores
     by_language: dict[str, Scores]
     misses: list[GoldQuestion]
+    by_kind: dict[str, Scores] = field(default_factory=dict)
+    items: Scores | None = None  #: item-level: the right agenda item among the passages (questions with a ``doc``)
+    items_by_language: dict[str, Scores] = field(default_factory=dict)
+
+    def _groups(self) -> list[tuple[str, Scores]]:
+        groups = [("all", self.overall), *sorted(self.by_language.items()), *((f"kind:{k}", s) for k, s in sorted(self.by_kind.items()))]
+        if self.items is not None:
+            groups += [("item:all", self.items), *((f"item:{k}", s) for k, s in sorted(self.items_by_language.items()))]
+        return groups
 
     def table(self, title: str = "") -> str:
         """A plain-text table of the figures."""
-        head = f"{title:<10} {'n':>4} " + " ".join(f"{'R@' + str(k):>6}" for k in KS) + f" {'MRR@10':>7}"
+        head = f"{title:<14} {'n':>4} " + " ".join(f"{'R@' + str(k):>6}" for k in KS) + f" {'MRR@10':>7}"
         rows = [head]
-        for name, s in [("all", self.overall), *sorted(self.by_language.items())]:
-            rows.append(f"{name:<10} {s.n:>4} " + " ".join(f"{s.recall(k):>6.3f}" for k in KS) + f" {s.mrr:>7.3f}")
+        for name, s in self._groups():
+            rows.append(f"{name:<14} {s.n:>4} " + " ".join(f"{s.recall(k):>6.3f}" for k in KS) + f" {s.mrr:>7.3f}")
         return "\n".join(rows)
 
     def figures(self) -> dict[str, dict[str, float]]:
-        """The scores overall ("all") and by language, as numbers."""
-        return {name: s.figures() for name, s in [("all", self.overall), *sorted(self.by_language.items())]}
+        """The scores overall ("all"), by language ("da", "en"), by kind ("kind:year", …) and, where the gold names
+        items, item-level ("item:all", "item:da", …), as numbers."""
+        return {name: s.figures() for name, s in self._groups()}
 
 
 def read_gold(path: Path) -> list[GoldQuestion]:
@@ -102,21 +121,29 @@ def read_gold(path: Path) -> list[GoldQuestion]:
             raise GoldFileError(f"{path}:{lineno}: needs \"question\" and a non-empty \"answers\" list of phrases (or \"answerable\": false)")
         if not isinstance(facts, list) or not all(isinstance(f, str) and f.strip() for f in facts):
             raise GoldFileError(f"{path}:{lineno}: \"facts\" must be a list of non-empty strings")
+        kinds = obj.get("kinds", [])
+        if not isinstance(kinds, list) or not all(isinstance(k, str) and k for k in kinds):
+            raise GoldFileError(f"{path}:{lineno}: \"kinds\" must be a list of names")
         gold.append(
             GoldQuestion(
-                str(obj.get("id", lineno)), obj["question"], tuple(answers), obj.get("doc", ""), obj.get("lang", ""), tuple(facts), answerable
+                str(obj.get("id", lineno)), obj["question"], tuple(answers), obj.get("doc", ""), obj.get("lang", ""), tuple(facts), answerable,
+                str(obj.get("case", "")), tuple(kinds),
             )
-        )
+        )  # fmt: skip
     if not gold:
         raise GoldFileError(f"{path}: no questions")
     return gold
 
 
+def _same_case(q: GoldQuestion, hit: Hit) -> bool:
+    return bool(q.case) and hit.chunk.metadata.get("case_number") == q.case
+
+
 def first_relevant_rank(q: GoldQuestion, hits: list[Hit]) -> int | None:
-    """Rank of the first passage that contains an answer phrase (in the right document), or None."""
+    """Rank of the first passage that contains an answer phrase (in the right document, or its case), or None."""
     phrases = [normalise(a) for a in q.answers]
     for hit in hits:
-        if q.doc and hit.chunk.doc_id != q.doc:
+        if q.doc and hit.chunk.doc_id != q.doc and not _same_case(q, hit):
             continue
         text = normalise(hit.chunk.text)
         if any(p in text for p in phrases):
@@ -124,16 +151,33 @@ def first_relevant_rank(q: GoldQuestion, hits: list[Hit]) -> int | None:
     return None
 
 
+def first_item_rank(q: GoldQuestion, hits: list[Hit]) -> int | None:
+    """Rank of the first passage of the gold item (any passage), or of its case holding a phrase; None if neither."""
+    answered = first_relevant_rank(q, hits)
+    own = next((h.rank for h in hits if h.chunk.doc_id == q.doc), None)
+    ranks = [r for r in (answered, own) if r is not None]
+    return min(ranks) if ranks else None
+
+
 def evaluate(search: Callable[[str, int], list[Hit]], gold: list[GoldQuestion]) -> EvalReport:
     """Retrieve the top 10 for each gold question with ``search(question, k)`` and score them."""
-    overall, by_language, misses = Scores(), defaultdict(Scores), []
+    overall, by_language, by_kind, misses = Scores(), defaultdict(Scores), defaultdict(Scores), []
+    items, items_by_language = Scores(), defaultdict(Scores)
     for q in (q for q in gold if q.answerable):
-        rank = first_relevant_rank(q, search(q.question, max(KS)))
+        hits = search(q.question, max(KS))
+        rank = first_relevant_rank(q, hits)
+        language = q.lang or question_language(q.question)
         overall.add(rank)
-        by_language[q.lang or question_language(q.question)].add(rank)
+        by_language[language].add(rank)
+        for kind in q.kinds:
+            by_kind[kind].add(rank)
+        if q.doc:
+            item_rank = first_item_rank(q, hits)
+            items.add(item_rank)
+            items_by_language[language].add(item_rank)
         if rank is None:
             misses.append(q)
-    return EvalReport(overall, dict(by_language), misses)
+    return EvalReport(overall, dict(by_language), misses, dict(by_kind), items if items.n else None, dict(items_by_language))
 
 
 def fact_present(fact: str, answer: str) -> bool:

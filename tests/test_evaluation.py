@@ -10,7 +10,7 @@ from assistant.index import FaissStore
 from assistant.records import Query, QueryForm
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
-from tests.conftest import build
+from tests.conftest import SHARED, build
 
 
 def test_recall_and_mrr_by_language(tmp_path: Path, tiny_corpus: Path, fake_embedder) -> None:  # noqa: ANN001
@@ -108,3 +108,65 @@ def test_unanswerable_questions_are_left_out_of_retrieval_scores(tmp_path: Path)
     gold_file.write_text('{"question": "Hvem vandt?", "answerable": false}\n{"question": "Hvad?", "answers": ["x"], "facts": [""]}\n', "utf-8")
     with pytest.raises(GoldFileError, match=":2:.*facts"):
         read_gold(gold_file)
+
+
+def _hit(rank: int, doc: str, text: str, case: str = "") -> object:
+    from assistant.records import Chunk, Hit
+
+    return Hit(Chunk(f"{doc}#1", doc, "t", text, 0, len(text), 1, 1, metadata={"case_number": case} if case else {}), 0.9, rank)
+
+
+@pytest.mark.parametrize(
+    ("hits", "passage_rank", "item_rank"),
+    [
+        ([("g", "ja, vedtaget i dag", "c1")], 1, 1),  # the gold item, its phrase
+        ([("other", "ja, vedtaget i dag", "c1")], 1, 1),  # another meeting of the same case, the phrase: found
+        ([("other", "ja, vedtaget i dag", "c2")], None, None),  # the phrase in another case: not found
+        ([("x", "intet", ""), ("g", "et andet afsnit", "c1")], None, 2),  # the item, not the passage with the phrase
+        ([("other", "et andet afsnit", "c1")], None, None),  # the same case without the phrase: not the item
+    ],
+)
+def test_gold_item_and_same_case_rules(hits: list[tuple[str, str, str]], passage_rank: int | None, item_rank: int | None) -> None:
+    from assistant.evaluation import GoldQuestion, first_item_rank, first_relevant_rank
+
+    q = GoldQuestion("t1", "?", ("vedtaget i dag",), doc="g", case="c1", kinds=("year",))
+    found = [_hit(i, d, t, c) for i, (d, t, c) in enumerate(hits, 1)]
+    assert first_relevant_rank(q, found) == passage_rank  # type: ignore[arg-type]
+    assert first_item_rank(q, found) == item_rank  # type: ignore[arg-type]
+
+
+def test_report_by_kind_and_item_level() -> None:
+    from assistant.evaluation import GoldQuestion
+
+    gold = [
+        GoldQuestion("1", "a", ("ja",), doc="g1", case="c1", lang="da", kinds=("year", "multi")),
+        GoldQuestion("2", "b", ("nej",), doc="g2", lang="en", kinds=("committee",)),
+    ]
+    results = {"a": [_hit(1, "g1", "ja")], "b": [_hit(1, "x", "nej"), _hit(2, "g2", "noget")]}
+    report = evaluate(lambda q, k: results[q], gold)  # type: ignore[arg-type, return-value]
+    figures = report.figures()
+    assert figures["all"]["recall@5"] == 0.5 and figures["kind:year"]["recall@1"] == 1.0 and figures["kind:committee"]["recall@10"] == 0.0
+    assert figures["item:all"]["recall@5"] == 1.0 and figures["item:en"]["mrr@10"] == 0.5
+    assert "kind:multi" in report.table()
+
+
+@pytest.mark.parametrize("name", ["heldout/greve-test.jsonl", "eval/greve-dev2.jsonl"])
+def test_greve_question_sets_follow_their_rules(name: str) -> None:
+    """Each phrase stands in its item (or its case), no Danish question copies four words of it, both languages are
+    there in halves, and the test set and the dev sets share no case."""
+    corpus = SHARED / "corpora" / "greve" / "agenda_items.jsonl"
+    if not corpus.exists():
+        pytest.skip(f"{corpus} is absent (the shared Greve corpus)")
+    from bench.greve_sample import check, load_items
+
+    path = Path(__file__).parent / name
+    assert check(path, load_items()) == []
+    gold = read_gold(path)
+    languages = [q.lang for q in gold]
+    assert abs(languages.count("da") - languages.count("en")) <= 0.1 * len(gold)
+    assert all(q.doc and q.kinds for q in gold)
+    test_cases = {q.case for q in read_gold(Path(__file__).parent / "heldout" / "greve-test.jsonl")}
+    if name.startswith("eval/"):
+        assert not test_cases & {q.case for q in gold}
+    else:
+        assert len(gold) >= 150
