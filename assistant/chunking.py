@@ -62,7 +62,7 @@ _RECORD_SECTION = re.compile(rf"(?<![\w-])({'|'.join(RECORD_SECTIONS)})\s+(?=[A-
 _HEADING_MAX = 90
 _MIN_PREAMBLE = 200
 #: Bumped whenever splitting changes, so that indexes built by an older splitter are rebuilt.
-CHUNKER_VERSION = 4
+CHUNKER_VERSION = 5  # 5: a record's long title is shortened, its section labels kept
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,8 @@ class Section:
     end: int
 
 
-def _short(line: str) -> str:
-    """A heading as shown to people: one line, cut at a sentence end or ``_HEADING_MAX`` characters."""
+def _short(line: str, most: int = _HEADING_MAX) -> str:
+    """A heading as shown to people: one line, cut at a sentence end or ``most`` characters."""
     line = " ".join(line.split())
     # Cut at a colon or a sentence end (". " before a capital), not at abbreviations like "inkl." or "v.".
     # "Punkt 3: Bro …" keeps its title: the search starts after such a label.
@@ -84,7 +84,7 @@ def _short(line: str) -> str:
     cut = re.search(r":(\s|$)|(?<=[^\W\d]{5})\.\s+(?=[A-ZÆØÅ])", line[skip:])
     if cut:
         line = line[: cut.start() + skip]
-    return line if len(line) <= _HEADING_MAX else line[: _HEADING_MAX - 1].rstrip() + "…"
+    return line if len(line) <= most else line[: most - 1].rstrip() + "…"
 
 
 def find_sections(text: str) -> list[Section]:
@@ -130,11 +130,13 @@ def find_record_sections(record: Document) -> list[Section]:
     starts = [(m.start(), m.group(1)) for m in _RECORD_SECTION.finditer(text)]
     if not starts or starts[0][0] > 0:
         starts.insert(0, (0, ""))
+    # A long title is shortened, the section label kept: "title › label" names the item and the section apart.
+    longest = max((len(label) for _, label in starts), default=0)
+    title = record.title if len(record.title) + len(" › ") + longest <= _HEADING_MAX else _short(record.title, _HEADING_MAX - longest - 3)
     sections = []
     for i, (start, label) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
-        heading = f"{record.title} › {label}" if label else record.title
-        sections.append(Section(_short(heading) if len(heading) > _HEADING_MAX else heading, start, end))
+        sections.append(Section(f"{title} › {label}" if label else title, start, end))
     return sections
 
 

@@ -437,3 +437,56 @@ def holds_name(text: str, name: str) -> bool:
     English write them ("Kobenhavn")."""
     wanted = name.lower().translate(_FOLD)
     return any(word.translate(_FOLD).startswith(wanted) for word in LETTERS.findall(text.lower()))
+
+
+# --- what a question says of when and who: meetings' dates and bodies ----------------------------------------------
+
+MONTHS = {
+    **{m: i for i, m in enumerate("januar februar marts april maj juni juli august september oktober november december".split(), 1)},
+    **{m: i for i, m in enumerate("january february march april may june july august september october november december".split(), 1)},
+}
+# A year on its own: not one end of a period ("2023-2026", "2025-28", "2023/24") nor part of a number ("12.2024").
+_YEAR = re.compile(r"(?<![\d./-])(20\d\d)(?![\d/-]|\.\d)")
+_MONTH_YEAR = re.compile(rf"\b({'|'.join(MONTHS)})\s+(20\d\d)\b", re.IGNORECASE)
+#: Words that name a body of the council: a question holding none of them names no committee.
+BODY_WORDS = ("udvalg", "byråd", "kommunalbestyrelse", "hovedmed", "med-udvalg", "lokaludvalg", "rådet")
+_BODY_SUFFIX = re.compile(r"(udvalgets|udvalget|udvalg)$")
+
+
+def mentioned_dates(question: str) -> list[str]:
+    """The meeting dates a question points at, as ISO prefixes: "in March 2025" → ["2025-03"], "i 2023" → ["2023"];
+    the ends of a period ("2023-2026", "budget 2025-28") are no meeting dates."""
+    months = [f"{y}-{MONTHS[m.lower()]:02d}" for m, y in _MONTH_YEAR.findall(question)]
+    years = [y for y in _YEAR.findall(question) if not any(m.startswith(y) for m in months)]
+    return list(dict.fromkeys(months + years))
+
+
+def body_parts(body: str) -> tuple[str, ...]:
+    """The words that tell a body from the others, folded and without "udvalget": "Klima-, Teknik- og
+    Miljøudvalget" → ("klima", "teknik", "miljo"); "Byråd 2022-2025" → ("byrad",); "HovedMED" → ("hovedmed",)."""
+    parts = []
+    for word in LETTERS.findall(body.lower()):
+        word = _BODY_SUFFIX.sub("", word) if word not in {"udvalg", "udvalget"} else word
+        if len(word) >= 4 and word not in STOPWORDS:
+            parts.append(word.translate(_FOLD))
+    return tuple(dict.fromkeys(parts))
+
+
+def named_bodies(text: str, bodies: list[str]) -> list[str]:
+    """The bodies among ``bodies`` that ``text`` (a question, with its Danish forms) names: it holds a word for a
+    body ("udvalget", "byrådet") and words that begin as the body's own words do, inflected or as a compound's first
+    part ("Sundheds- og Omsorgsudvalgets" names "Sundheds- og Omsorgsudvalget", "skoleudvalget" names "Skole-, Børne-
+    og Ungeudvalget"): the body's first word or half of its words; the best matched ones."""
+    folded = text.lower()
+    if not any(w in folded for w in BODY_WORDS):
+        return []
+    words = [w.translate(_FOLD) for w in LETTERS.findall(folded)]
+    scored = []
+    for body in bodies:
+        parts = body_parts(body)
+        hit = [any(w.startswith(part[:6]) for w in words) for part in parts]
+        found = sum(hit)
+        if parts and (hit[0] or found * 2 >= len(parts)):
+            scored.append((found / len(parts), body))
+    best = max((s for s, _ in scored), default=0.0)
+    return [b for s, b in scored if s == best]

@@ -24,7 +24,7 @@ import faiss
 import numpy as np
 
 from . import lexical
-from .records import Chunk, Filter, Hit, IndexBuild
+from .records import Candidate, Chunk, Filter, Hit, IndexBuild
 
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
@@ -91,6 +91,7 @@ class FaissStore:
         self._files: dict[str, str] = {}  #: document id → source file name (what the document filter names)
         self._within: dict[Filter, np.ndarray] = {}  #: recent filters' rows: both channels of a question ask for them
         self._within_lock = threading.Lock()
+        self._facets: dict[str, list[str]] | None = None
         for doc_id, path, title, meta in db.execute("SELECT id, path, title, metadata FROM documents"):
             self._docs[doc_id] = (title, json.loads(meta))
             self._files[doc_id] = Path(path).name
@@ -152,7 +153,9 @@ class FaissStore:
 
     def facets(self) -> dict[str, list[str]]:
         """What retrieval can be narrowed by: source file names, bodies, and the earliest and latest date."""
-        return facets(self._files.values(), (m for _, m in self._docs.values()))
+        if self._facets is None:  # a loaded index does not change: every question asks for the bodies
+            self._facets = facets(self._files.values(), (m for _, m in self._docs.values()))
+        return self._facets
 
     def rows_within(self, narrow: Filter | None) -> np.ndarray | None:
         """The rows of chunks whose documents pass ``narrow`` (None when it narrows nothing)."""
@@ -179,10 +182,13 @@ class FaissStore:
             hits.append(Hit(self._chunk(found), float(stored @ vector), rank, row, stored))
         return hits
 
-    def text_hashes(self, rows: list[int]) -> list[str]:
-        """The embedded-text hash of each row: equal hashes are the same passage (a case repeated at several meetings)."""
-        found = dict(self.db.execute(f"SELECT row, text_hash FROM chunks WHERE row IN ({','.join('?' * len(rows))})", rows)) if rows else {}
-        return [found.get(r, str(r)) for r in rows]
+    def candidates(self, rows: list[int]) -> list[Candidate]:
+        """Each row's text hash, document, agenda item and section, and its meeting's body, date and case, in order."""
+        if not rows:
+            return []
+        query = f"SELECT row, text_hash, doc_id, heading FROM chunks WHERE row IN ({','.join('?' * len(rows))})"
+        found = {r: (h, d, head) for r, h, d, head in self.db.execute(query, rows)}
+        return [candidate(row, *found[row], self._docs[found[row][1]][1]) for row in rows if row in found]
 
     def document_text(self, doc_id: str) -> str:
         """The full text of a document, for showing a passage in its place."""
@@ -193,6 +199,11 @@ class FaissStore:
         """Every stored vector by its passage's embedded-text hash (what a rebuild can reuse)."""
         matrix = self.vectors.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.vectors.d), np.float32)
         return {h: matrix[row] for h, row in self.db.execute("SELECT text_hash, row FROM chunks")}
+
+
+def candidate(row: int, text_hash: str, doc_id: str, heading: str, metadata: dict[str, str]) -> Candidate:
+    """A row's Candidate from its stored fields and its document's metadata (both stores make them so)."""
+    return Candidate(row, text_hash, doc_id, heading, metadata.get("body", ""), metadata.get("date", ""), metadata.get("case_number", ""))
 
 
 def facets(files: Any, metadata: Any) -> dict[str, list[str]]:

@@ -60,14 +60,15 @@ class BuildReport:
     up_to_date: bool = False
 
 
-def vector_manifest(embedder: Embedder, chunker: Chunker) -> dict[str, Any]:
-    """The settings an index's vectors depend on: those of another index built under them can be reused."""
-    return {"embedding_model": embedder.name, "passage_prompt": embedder.passage_prompt, "chunking": chunker.settings()}
+def vector_manifest(embedder: Embedder) -> dict[str, Any]:
+    """The settings an index's vectors depend on: those of another index built under them can be reused. Vectors are
+    reused by the hash of the text embedded, so the chunking, which decides that text, need not match."""
+    return {"embedding_model": embedder.name, "passage_prompt": embedder.passage_prompt}
 
 
 def expected_manifest(embedder: Embedder, chunker: Chunker) -> dict[str, Any]:
     """The settings an index must have been built with to be loaded under the current ones."""
-    return {**vector_manifest(embedder, chunker), "lexical_terms": TERMS_VERSION}
+    return {**vector_manifest(embedder), "chunking": chunker.settings(), "lexical_terms": TERMS_VERSION}
 
 
 def location(settings: Settings) -> IndexLocation:
@@ -136,9 +137,9 @@ def build_index(
         chunks = [c for d in docs for c in chunker.split(d)]
         texts = [embedding_text(c) for c in chunks]
         hashes = [_text_hash(t) for t in texts]
-        reusable = where.reusable_vectors(vector_manifest(embedder, chunker))
+        reusable = where.reusable_vectors(vector_manifest(embedder))
         for other in vectors_from:
-            reusable = {**other.reusable_vectors(vector_manifest(embedder, chunker)), **reusable}
+            reusable = {**other.reusable_vectors(vector_manifest(embedder)), **reusable}
         # Identical passages (common in minutes) are embedded once.
         first: dict[str, str] = {}
         for h, text in zip(hashes, texts):

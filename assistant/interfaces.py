@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .records import Filter, Hit
+from .records import Candidate, Filter, Hit
 
 #: A chat message as models take it: {"role": "system" | "user" | "assistant", "content": "…"}.
 Message = dict[str, str]
@@ -55,8 +55,9 @@ class Store(Protocol):
         """The passages of ``rows`` in that order (rank 1 first) with their stored vectors, scored by cosine to ``vector``."""
         ...
 
-    def text_hashes(self, rows: list[int]) -> list[str]:
-        """Each row's embedded-text hash: equal hashes are the same passage (a case repeated at several meetings)."""
+    def candidates(self, rows: list[int]) -> list[Candidate]:
+        """What fusion needs of each row, in that order: its text's hash (equal hashes are the same passage, a case
+        repeated at several meetings), its document, agenda item and section, and the meeting's body, date and case."""
         ...
 
     def document_text(self, doc_id: str) -> str:

@@ -141,9 +141,12 @@ class Lexicon:
         assert self._entries is not None
         *first, last = [w.lower() for w in words]
         for form in english_lemmas(last):
-            found = self._entries.get(" ".join([*first, form]))
-            if found:
-                return found[:_MAX_RENDERINGS]
+            term = " ".join([*first, form])
+            # English writes some compounds apart, hyphenated or as one word: "day care", "day-care", "daycare".
+            for key in dict.fromkeys((term, term.replace("-", " "), term.replace(" ", "").replace("-", ""), term.replace(" ", "-"))):
+                found = self._entries.get(key)
+                if found:
+                    return found[:_MAX_RENDERINGS]
         return []
 
     def translate(self, question: str) -> list[TranslatedTerm]:

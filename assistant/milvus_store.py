@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from .danish import terms
-from .index import IndexNotUsable, check_manifest, facets, hold_lock
-from .records import Chunk, Filter, Hit, IndexBuild, date_span
+from .index import IndexNotUsable, candidate, check_manifest, facets, hold_lock
+from .records import Candidate, Chunk, Filter, Hit, IndexBuild, date_span
 
 FORMAT_VERSION = 1
 _TEXT_PART = 16_000  # characters of a document per row: VARCHAR holds 65,535 bytes, a character up to 4
@@ -87,6 +87,7 @@ class MilvusStore:
             self._docs[row["doc_id"]] = (row["title"], dict(row["metadata"]))
             self._files[row["doc_id"]] = row["file"]
         self._size = int(manifest.get("chunks", 0))
+        self._facets: dict[str, list[str]] | None = None
         self._lock = threading.Lock()  # one client, many chat users
 
     def __len__(self) -> int:
@@ -136,10 +137,12 @@ class MilvusStore:
             hits.append(Hit(chunk, float(stored @ vector), rank, row, stored))
         return hits
 
-    def text_hashes(self, rows: list[int]) -> list[str]:
-        """Each row's embedded-text hash: equal hashes are the same passage."""
-        found = self._rows(rows, ["row", "text_hash"])
-        return [found[r]["text_hash"] if r in found else str(r) for r in rows]
+    def candidates(self, rows: list[int]) -> list[Candidate]:
+        """Each row's text hash, document, agenda item and section, and its meeting's body, date and case, in order."""
+        found = self._rows(rows, ["row", "text_hash", "doc_id", "heading"])
+        return [
+            candidate(row, r["text_hash"], r["doc_id"], r["heading"], self._docs[r["doc_id"]][1]) for row in rows if (r := found.get(row)) is not None
+        ]
 
     def document_text(self, doc_id: str) -> str:
         """A document's whole text, from its parts."""
@@ -149,7 +152,9 @@ class MilvusStore:
 
     def facets(self) -> dict[str, list[str]]:
         """Source file names, bodies, and the earliest and latest date."""
-        return facets(self._files.values(), (m for _, m in self._docs.values()))
+        if self._facets is None:  # a loaded build does not change: every question asks for the bodies
+            self._facets = facets(self._files.values(), (m for _, m in self._docs.values()))
+        return self._facets
 
     def vectors_by_hash(self) -> dict[str, np.ndarray]:
         """Every stored vector by its passage's embedded-text hash (what a rebuild can reuse)."""

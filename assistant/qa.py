@@ -78,6 +78,11 @@ class Assistant:
                 self._store, self._built = open_store(self.settings, self.embedder), built
             return self._store
 
+    @property
+    def bodies(self) -> list[str]:
+        """The committees and councils of the index's documents (a question naming one prefers its meetings)."""
+        return self.store.facets()["bodies"]
+
     def warm_up(self, generation: bool = True) -> None:
         """Load the index and models now rather than on the first question."""
         _ = self.store
@@ -96,13 +101,13 @@ class Assistant:
     ) -> list[Hit]:
         """The passages for a question, best first (``translate=False`` guarantees no model is loaded); ``narrow``
         limits them to some documents, bodies or dates; ``mode`` overrides the settings' retrieval mode."""
-        return self.retriever(mode).run(self.rewriter.run(question, translate), k, narrow)
+        return self.retriever(mode).run(self.rewriter.run(question, translate, self.bodies), k, narrow)
 
     def stream(self, question: str, k: int | None = None, narrow: Filter | None = None) -> Iterator[Partial]:
         """Answer ``question``, yielding the text as it is written; the last Partial carries the Answer.
         ``narrow`` answers from some documents, bodies or dates only."""
         started = time.perf_counter()
-        query = self.rewriter.run(question)
+        query = self.rewriter.run(question, bodies=self.bodies)
         hits = self.retriever().run(query, k, narrow)
         context = self.context.run(query, hits)
         if not context.passages:

@@ -1,13 +1,16 @@
-"""Query rewrite: the question's language, and for an English question its Danish forms, so that retrieval can match
-the Danish words of the minutes: a translation by the answer model (both channels) and a word-by-word translation by
-the glossary and dictionaries (the lexical channel)."""
+"""Query rewrite: the question's language, for an English question its Danish forms, so that retrieval can match
+the Danish words of the minutes (a translation by the answer model, both channels, and a word-by-word translation by
+the glossary and dictionaries, the lexical channel), and the committee and meeting dates it names, which retrieval
+prefers."""
 
 from __future__ import annotations
 
-from .danish import question_language
+from collections.abc import Sequence
+
+from .danish import mentioned_dates, named_bodies, question_language
 from .interfaces import Generator
 from .lexicon import Lexicon, TranslatedTerm
-from .records import Query, QueryForm
+from .records import Filter, Query, QueryForm
 from .settings import Settings
 from .templates import Templates
 
@@ -40,12 +43,13 @@ class QueryRewriter:
             dictionary_weight=s.lexical_weight_dictionary, hypothetical_weight=s.hypothetical_weight,
         )  # fmt: skip
 
-    def run(self, question: str, translate: bool | None = None) -> Query:
+    def run(self, question: str, translate: bool | None = None, bodies: Sequence[str] = ()) -> Query:
         """The question's Query; ``translate`` (default: the setting) lets the answer model put an English question into
-        Danish, searched beside the question (``translate=False`` guarantees no model is used)."""
+        Danish, searched beside the question (``translate=False`` guarantees no model is used); ``bodies``: the
+        committees and councils of the index, those the question names are preferred."""
         language = question_language(question)
         if language == "da":
-            return Query(question, language, (QueryForm(question, 1.0, self.lexical_weight_da),))
+            return Query(question, language, (QueryForm(question, 1.0, self.lexical_weight_da),), self.named(question, bodies))
         use = (self.translate_by_default if translate is None else translate) and self.generator is not None
         # Words of an English question rarely occur in Danish text: once it has a Danish form, its own words are not
         # searched; the small model's translations are rough, so its translation counts less in both channels.
@@ -59,7 +63,14 @@ class QueryRewriter:
             # Every rendering of every term in one search by words: measured as good as searching each term's renderings
             # apart and adding their scores (structured query translation), and simpler (bench/README.md).
             forms.append(QueryForm(" ".join(d for t in terms for d in t.danish), 0.0, self.dictionary_weight, "dictionary"))
-        return Query(question, language, tuple(forms))
+        # A committee named in English is found by its Danish words: the question's translations name it.
+        return Query(question, language, tuple(forms), self.named(" ".join(f.text for f in forms), bodies))
+
+    @staticmethod
+    def named(text: str, bodies: Sequence[str]) -> Filter:
+        """The bodies (of ``bodies``) and meeting dates that ``text`` (the question, and its Danish forms) names."""
+        dates = sorted(mentioned_dates(text))
+        return Filter(bodies=tuple(named_bodies(text, list(bodies))), date_from=dates[0] if dates else "", date_to=dates[-1] if dates else "")
 
     def hypothetical(self, question: str) -> str:
         """Two sentences of Danish minutes that would answer the question, written by the answer model (invented

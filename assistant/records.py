@@ -169,12 +169,33 @@ class QueryForm:
 
 @dataclass(frozen=True)
 class Query:
-    """A question ready for retrieval: the language it is asked (and to be answered) in, and the forms it is searched
-    in, the question as asked first."""
+    """A question ready for retrieval: the language it is asked (and to be answered) in, the forms it is searched
+    in (the question as asked first), and the bodies and meeting dates it names, which retrieval prefers."""
 
     question: str
     language: str  #: "da" or "en"
     forms: tuple[QueryForm, ...]
+    prefer: Filter = field(default_factory=lambda: Filter())  #: what the question names: preferred, never required
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What fusion knows of a retrieved passage before it is read: enough to tell repeats, agenda items, cases and
+    sections apart, and the meeting's body and date."""
+
+    row: int
+    text_hash: str  #: equal hashes are the same text (a case repeated at several meetings)
+    doc_id: str
+    heading: str  #: "item title › Section" for an agenda-item record, the agenda item for a document
+    body: str = ""
+    date: str = ""
+    case: str = ""  #: the case number, where the source gives one
+
+    @property
+    def section(self) -> str:
+        """The section of an agenda-item record ("Beslutning", "Resume", …); "" for other passages."""
+        _, sep, section = self.heading.rpartition(" › ")
+        return section if sep else ""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""From a Query to the passages most likely to answer it: dense and lexical channels, fused by weighted rank."""
+"""From a Query to the passages most likely to answer it: dense and lexical channels fused by weighted rank, then
+arranged as minutes call for: a text repeated at several meetings once, an agenda item's decision and summary over
+its case description and attachments, and the committee and meeting date the question names preferred."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Literal
 
 from .interfaces import Embedder, Store
-from .records import Filter, Hit, Query
+from .records import Candidate, Filter, Hit, Query, date_span
 from .settings import Settings
 
 # Shared by all retrievers: each query hands its lexical searches to these threads.
@@ -16,36 +18,59 @@ Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
 
 
-def reciprocal_rank_fusion(rankings: list[list[int]], k: int, weights: list[float] | None = None) -> list[int]:
-    """Fuse ranked lists of ids: each id scores Σ weight / (k + rank); best first, ties by first appearance."""
+def fused_scores(rankings: list[list[int]], k: int, weights: list[float] | None = None) -> dict[int, float]:
+    """Weighted reciprocal-rank fusion: each id scores Σ weight / (k + rank); best first, ties by first appearance."""
     weights = weights or [1.0] * len(rankings)
     scores: dict[int, float] = {}
     for ranking, weight in zip(rankings, weights):
         for rank, item in enumerate(ranking, 1):
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
-    return sorted(scores, key=lambda item: -scores[item])
+    return dict(sorted(scores.items(), key=lambda pair: -pair[1]))
+
+
+def reciprocal_rank_fusion(rankings: list[list[int]], k: int, weights: list[float] | None = None) -> list[int]:
+    """The ids of ``fused_scores``, best first."""
+    return list(fused_scores(rankings, k, weights))
+
+
+def preferred(candidate: Candidate, prefer: Filter) -> int:
+    """How many of the things a question names the passage's meeting has: its body, its date (0, 1 or 2)."""
+    named = int(bool(prefer.bodies) and candidate.body in prefer.bodies)
+    if (prefer.date_from or prefer.date_to) and candidate.date:
+        first, last = date_span(candidate.date)
+        named += (not prefer.date_from or last >= date_span(prefer.date_from)[0]) and (not prefer.date_to or first <= date_span(prefer.date_to)[1])
+    return named
 
 
 class Retriever:
-    """Retrieval over a Store: dense (embeddings), lexical (BM25) or both, fused by weighted reciprocal rank.
+    """Retrieval over a Store: dense (embeddings), lexical (BM25) or both, fused by weighted reciprocal rank, then
+    arranged (``arrange``).
 
     Every Hit's score is the cosine similarity of its passage to the question as asked, whatever the channel, so
     that the relevance floor means the same in every mode.
     """
 
-    def __init__(self, store: Store, embedder: Embedder, *, top_k: int, mode: Mode, depth: int, rrf_k: int) -> None:
+    def __init__(
+        self, store: Store, embedder: Embedder, *, top_k: int, mode: Mode, depth: int, rrf_k: int, section_weights: dict[str, float] | None = None,
+        prefer_weight: float = 0.0,
+    ) -> None:  # fmt: skip
         self.store = store
         self.embedder = embedder
         self.top_k = top_k
         self.mode = mode
         self.depth = depth  #: candidates each channel contributes to the fusion
         self.rrf_k = rrf_k
+        self.section_weights = section_weights or {}  #: a record section's factor on its passages' fused score
+        self.prefer_weight = prefer_weight  #: added factor for each of the body and date the question names
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store, embedder: Embedder, mode: Mode | None = None) -> Retriever:
         """The retriever the settings describe (``mode`` overrides theirs)."""
         s = settings
-        return cls(store, embedder, top_k=s.top_k, mode=mode or s.retrieval_mode, depth=s.retrieval_depth, rrf_k=s.rrf_k)
+        return cls(
+            store, embedder, top_k=s.top_k, mode=mode or s.retrieval_mode, depth=s.retrieval_depth, rrf_k=s.rrf_k,
+            section_weights=s.section_weights, prefer_weight=s.prefer_weight,
+        )  # fmt: skip
 
     def run(self, query: Query, k: int | None = None, narrow: Filter | None = None) -> list[Hit]:
         """The best ``k`` passages for ``query`` (``top_k`` by default), best first, ranks from 1; ``narrow`` keeps only
@@ -72,17 +97,17 @@ class Retriever:
             if found is not None:
                 rankings.append([r for r, _ in found.result()])
                 weights.append(form.lexical_weight)
-        rows = rankings[0] if len(rankings) == 1 else reciprocal_rank_fusion(rankings, self.rrf_k, weights)
-        return self.store.hits(self._distinct(rows, k), vector)
+        scores = fused_scores(rankings, self.rrf_k, weights if len(rankings) > 1 else [1.0])
+        return self.store.hits(self.arrange(scores, query.prefer, k), vector)
 
-    def _distinct(self, rows: list[int], k: int) -> list[int]:
-        """The first ``k`` rows whose passages differ: minutes repeat a case's text at every meeting that handles it."""
+    def arrange(self, scores: dict[int, float], prefer: Filter, k: int) -> list[int]:
+        """The ``k`` rows to show, best first, from fused ``scores``: one row of each text (minutes repeat a case's text
+        at every meeting that handles it), scores weighted by the passage's section and by what the question names."""
         seen: set[str] = set()
-        kept = []
-        for row, text_hash in zip(rows, self.store.text_hashes(rows)):
-            if text_hash not in seen:
-                seen.add(text_hash)
-                kept.append(row)
-                if len(kept) == k:
-                    break
-        return kept
+        score: dict[int, float] = {}
+        for c in self.store.candidates(list(scores)):
+            if c.text_hash in seen:
+                continue
+            seen.add(c.text_hash)
+            score[c.row] = scores[c.row] * self.section_weights.get(c.section, 1.0) * (1.0 + self.prefer_weight * preferred(c, prefer))
+        return sorted(score, key=lambda row: -score[row])[:k]

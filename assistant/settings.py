@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     hypothetical_weight: float = Field(0.0, ge=0.0, description="Weight of the dense channel for two sentences of Danish minutes the answer model writes to answer an English question (HyDE); 0: not written.")
     retrieval_depth: int = Field(50, ge=1, description="Candidates each channel contributes to the fusion.")
     rrf_k: int = Field(10, ge=1, description="Reciprocal-rank-fusion constant: smaller favours each channel's top ranks.")
+    section_weights: dict[str, float] = Field(
+        default_factory=lambda: {"Beslutning": 2.5, "Resume": 2.5, "Indstilling": 1.6},
+        description='Factor on the fused score of passages of an agenda-item record\'s sections (JSON, e.g. {"Beslutning": 2.5}); other sections 1.',
+    )
+    prefer_weight: float = Field(0.25, ge=0.0, description="Added factor on a passage's score for each of the committee and meeting date (year, month) the question names.")
     top_k: int = Field(4, ge=1, le=50, description="Passages retrieved and given to the model.")
     min_score: float = Field(0.74, description="Cosine similarity below which a passage is irrelevant; with none above it the answer is \"not in the documents\".")
 

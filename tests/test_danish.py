@@ -258,3 +258,46 @@ def test_names(question: str, found: list[str]) -> None:
 )
 def test_holds_name(text: str, name: str, held: bool) -> None:
     assert holds_name(text, name) is held
+
+
+@pytest.mark.parametrize(
+    ("question", "dates"),
+    [
+        ("What did the city council decide in June 2023 about the heating season?", ["2023-06"]),
+        ("Hvad besluttede udvalget i marts 2025 og i 2024?", ["2025-03", "2024"]),
+        ("Hvem stemte imod i 2022?", ["2022"]),
+        ("What does the policy for 2023-2026 say?", []),  # a period, not a meeting's date
+        ("Hvad koster budget 2025-28?", []),
+        ("the 2023/2024 heating season", []),
+        ("den 12.2024 og 1.298.360 kr", []),
+    ],
+)
+def test_mentioned_dates(question: str, dates: list[str]) -> None:
+    from assistant.danish import mentioned_dates
+
+    assert mentioned_dates(question) == dates
+
+
+BODIES = [
+    "Byråd 2022-2025", "Økonomiudvalget", "Klima-, Teknik- og Miljøudvalget", "Sundheds- og Omsorgsudvalget", "Plan- og Tryghedsudvalget",
+    "Skole-, Børne- og Ungeudvalget", "Kultur- og Fritidsudvalget", "Beskæftigelses- og Erhvervsudvalget", "Social- og Handicapudvalget", "HovedMED",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("Hvorfor blev sagen trukket fra Sundheds- og Omsorgsudvalgets dagsorden?", ["Sundheds- og Omsorgsudvalget"]),
+        ("Hvad besluttede byrådet om budgettet?", ["Byråd 2022-2025"]),
+        ("What did the school committee decide? skole udvalg", ["Skole-, Børne- og Ungeudvalget"]),  # its first word
+        ("climate, technical and environment committee klima teknik miljø udvalget", ["Klima-, Teknik- og Miljøudvalget"]),
+        ("Hvad sagde økonomiudvalget?", ["Økonomiudvalget"]),
+        ("Hvad siger lokalplanen, som udvalget vedtog?", []),  # "plan" inside a compound names no committee
+        ("Hvad blev besluttet om sundhed?", []),  # no word for a body
+        ("Hvem sidder i HovedMED?", ["HovedMED"]),
+    ],
+)
+def test_named_bodies(text: str, named: list[str]) -> None:
+    from assistant.danish import named_bodies
+
+    assert named_bodies(text, BODIES) == named

@@ -17,7 +17,7 @@ ROWS = read_glossary(GLOSSARY)
 #: Debian's Danish word list, where installed (`make` installs it): the glossary's Danish is checked against it.
 DANISH = load_vocabulary(Settings().danish_words_path)
 #: Danish words of the glossary that the word list lacks.
-NOT_IN_WORD_LIST = {"børne", "drøftede", "sundhedshus", "dagtilbud", "jobcenter"}
+NOT_IN_WORD_LIST = {"børne", "drøftede", "sundhedshus", "dagtilbud", "jobcenter", "specialpædagogisk", "specialpædagogik"}
 
 
 def _lexicon(tmp_path: Path) -> Lexicon:
@@ -108,3 +108,8 @@ def test_danish_words_in_an_english_answer_are_glossed(tmp_path: Path) -> None:
     )
     # without an English word list nothing can be told apart: the text stays as written
     assert Lexicon(GLOSSARY, tmp_path).glossed("Due to a sygefraværspolitik [1].") == "Due to a sygefraværspolitik [1]."
+
+
+@pytest.mark.parametrize("written", [["day", "care"], ["day-care"], ["daycare"], ["day", "cares"]])
+def test_a_compound_written_apart_or_hyphenated_is_found(written: list[str], tmp_path: Path) -> None:
+    assert _lexicon(tmp_path).lookup(written)[0] == "dagtilbud"

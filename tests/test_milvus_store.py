@@ -59,7 +59,7 @@ def test_milvus_finds_what_the_default_store_finds(tmp_path: Path, tiny_corpus: 
         ]
     assert store.facets() == faiss_store.facets()
     assert store.document_text("a.txt") == faiss_store.document_text("a.txt")
-    assert store.text_hashes([0, 1]) == faiss_store.text_hashes([0, 1])
+    assert store.candidates([0, 1]) == faiss_store.candidates([0, 1])
     # filters run inside the engine, in both channels
     vector = fake_embedder.embed_queries(["budget"])[0]
     only_b = Filter(files=("b.txt",))

@@ -75,3 +75,75 @@ D = "Referatet blev godkendt uden bemærkninger af alle fremmødte medlemmer."
 def test_best_sentences_budget_and_repeats(fake_embedder, passages: list[str], keep: int, budget: int, expected: list[str]) -> None:  # noqa: ANN001
     question = "Hvornår skal vold og trusler politianmeldes, og hvornår gennemgås retningslinjerne for politianmeldelse?"
     assert _builder(fake_embedder, keep, budget).best_sentences(question, [_hit(p, n) for n, p in enumerate(passages, 1)]) == expected
+
+
+class _Rows:
+    """A store that knows only what fusion asks of rows: their Candidates."""
+
+    def __init__(self, candidates: list[object]) -> None:
+        self.by_row = {c.row: c for c in candidates}  # type: ignore[attr-defined]
+
+    def candidates(self, rows: list[int]) -> list[object]:
+        return [self.by_row[r] for r in rows]
+
+
+def _candidate(row: int, doc: str, section: str = "", text: str = "", body: str = "", date: str = "") -> object:
+    from assistant.records import Candidate
+
+    return Candidate(row, text or f"text{row}", doc, f"Titel › {section}" if section else "Titel", body, date)
+
+
+def _arranged(candidates: list[object], scores: list[float], k: int = 3, prefer: object = None, **settings: object) -> list[int]:
+    from assistant.records import Filter
+    from assistant.retrieval import Retriever
+
+    retriever = Retriever(_Rows(candidates), None, top_k=k, mode="hybrid", depth=10, rrf_k=10, **settings)  # type: ignore[arg-type]
+    return retriever.arrange(dict(zip(range(len(scores)), scores)), prefer or Filter(), k)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("rows", "scores", "settings", "expected"),
+    [
+        # as fused, a repeated text once
+        ([("a", "", "x"), ("b", "", "x"), ("c", "", "")], [3, 2, 1], {}, [0, 2]),
+        # a section's weight lifts its passage, other sections keep theirs
+        ([("a", "Bilag", ""), ("b", "Beslutning", "")], [1.0, 0.9], {"section_weights": {"Beslutning": 1.2}}, [1, 0]),
+        ([("a", "Bilag", ""), ("b", "Beslutning", "")], [1.0, 0.9], {"section_weights": {"Resume": 1.2}}, [0, 1]),
+    ],
+)
+def test_arrange(rows: list[tuple[str, str, str]], scores: list[float], settings: dict, expected: list[int]) -> None:  # type: ignore[type-arg]
+    candidates = [_candidate(i, doc, section, text) for i, (doc, section, text) in enumerate(rows)]
+    assert _arranged(candidates, scores, **settings) == expected
+
+
+def test_arrange_prefers_the_named_body_and_date() -> None:
+    from assistant.records import Filter
+
+    candidates = [
+        _candidate(0, "a", body="Økonomiudvalget", date="2023-05-01"),
+        _candidate(1, "b", body="Byråd 2022-2025", date="2024-02-01"),
+        _candidate(2, "c", body="Byråd 2022-2025", date="2023-06-01"),
+    ]
+    prefer = Filter(bodies=("Byråd 2022-2025",), date_from="2024", date_to="2024")
+    assert _arranged(candidates, [1.0, 0.8, 0.9], prefer=prefer, prefer_weight=0.5) == [1, 2, 0]  # 0.8 × 2 > 0.9 × 1.5 > 1.0 × 1
+    assert _arranged(candidates, [1.0, 0.8, 0.9], prefer=prefer) == [0, 2, 1]  # no weight: as fused
+
+
+@pytest.mark.parametrize(
+    ("question", "bodies", "date_from", "date_to"),
+    [
+        ("Hvad besluttede Økonomiudvalget i marts 2024?", ("Økonomiudvalget",), "2024-03", "2024-03"),
+        ("Hvad besluttede byrådet i 2022 og 2023?", ("Byråd 2022-2025",), "2022", "2023"),
+        ("Hvad koster det?", (), "", ""),
+    ],
+)
+def test_the_query_names_bodies_and_dates(question: str, bodies: tuple[str, ...], date_from: str, date_to: str) -> None:
+    from assistant.query import QueryRewriter
+    from assistant.records import Filter
+    from assistant.settings import Settings
+    from assistant.templates import Templates
+
+    settings = Settings()
+    rewriter = QueryRewriter.from_settings(settings, Templates.load(settings.prompts_dir), None)
+    query = rewriter.run(question, bodies=["Økonomiudvalget", "Byråd 2022-2025", "Plan- og Tryghedsudvalget"])
+    assert query.prefer == Filter(bodies=bodies, date_from=date_from, date_to=date_to)
