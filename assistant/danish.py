@@ -311,7 +311,7 @@ def english_lemmas(word: str) -> list[str]:
 
 # --- talk about the sources in an answer ---------------------------------------------------------------------------
 
-_SOURCE = r"(?:passages?|passagen|passagerne|documents?|dokumentet|dokumenterne|texts?|teksten|minutes|referatet|sources?|kilden)"
+_SOURCE = r"(?:passages?|passagen|passagerne|documents?|dokumentet|dokumenterne|texts?|teksten|minutes|referatet|sources?|kilden|sentences?|sætningen)"
 _NUMBERED = r"(?:\s*\[\d+\]|\s+\d+)?"
 #: A source named by its marker alone: "according to [1]", "as stated in [2][3]", "as discussed in [1] and [2]".
 _MARKED = r"(?:\[\d+\])+(?:\s*(?:,|and|og)\s*(?:\[\d+\])+)*"
@@ -490,3 +490,51 @@ def named_bodies(text: str, bodies: list[str]) -> list[str]:
             scored.append((found / len(parts), body))
     best = max((s for s, _ in scored), default=0.0)
     return [b for s, b in scored if s == best]
+
+
+# --- what kind of answer a question asks for, and whether a sentence holds one -------------------------------------
+
+#: The kinds of answer a question can ask for, each with the question's words that ask for it (Danish and English, as
+#: the question starts or goes on) and what a sentence holding such an answer shows.
+ANSWER_KINDS: dict[str, re.Pattern[str]] = {
+    "number": re.compile(
+        r"\b(hvor (mange|meget|stor|store|høj|højt|lang|langt|længe|ofte)|hvad koster|hvilket beløb|how (many|much|large|big|high|long|often)"
+        r"|what (amount|sum|share|percentage|price))\b",
+        re.IGNORECASE,
+    ),
+    "date": re.compile(r"\b(hvornår|hvilken dato|fra hvornår|when|what date|which date|from what date|by when|until when)\b", re.IGNORECASE),
+    "name": re.compile(r"\b(hvem|hvilket udvalg|hvilken virksomhed|hvilket firma|who|whom|which (committee|company|firm|body|organisation|organization))\b", re.IGNORECASE),
+    "decision": re.compile(r"\b(beslut\w*|vedt\w*|godkend\w*|decid\w*|decision|approv\w*|adopt\w*|agree\w*|resolv\w*)\b", re.IGNORECASE),
+}
+_MONTH_WORDS = "|".join(MONTHS)
+_A_DATE = re.compile(rf"\b(\d{{1,2}}\.\s*({_MONTH_WORDS})|({_MONTH_WORDS})\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}-\d{{1,2}}-\d{{4}}|(19|20)\d\d|uge \d+)\b", re.IGNORECASE)
+_A_DECISION = re.compile(
+    r"\b(besluttede|besluttet|beslutter|godkendte|godkendt|godkendes|vedtog|vedtaget|vedtages|anbefaler|anbefales|anbefalede|tiltrådte|tiltræder|"
+    r"indstiller|indstillede|tog .{0,40}til efterretning|stemte|imod|undlod|afslag|bevilgede|bevilges|fastholdt)\b",
+    re.IGNORECASE,
+)
+# Two capitalised words in a row (a person, a place, a company), an acronym, or a party's letter in brackets.
+_A_NAME = re.compile(r"\b[A-ZÆØÅ][\wæøå]+(?:\s+[A-ZÆØÅ][\wæøå]+)+|\b[A-ZÆØÅ]{2,}\b|\([A-ZÆØÅ]{1,3}\)")
+
+
+def answer_kind(question: str) -> str:
+    """What the question asks for: "number" (how many, how much), "date" (when), "name" (who, which committee),
+    "decision" (what was decided), or "" when it asks for none of these."""
+    for kind in ("number", "date", "name"):
+        if ANSWER_KINDS[kind].search(question):
+            return kind
+    return "decision" if ANSWER_KINDS["decision"].search(question) else ""
+
+
+def holds_answer_kind(sentence: str, kind: str) -> bool:
+    """Whether a sentence holds the kind of answer ``kind`` names: an amount or count, a date, a name or a party, a
+    decision's verb. Any sentence holds the empty kind."""
+    if kind == "number":
+        return bool(numbers(_A_DATE.sub(" ", sentence)))
+    if kind == "date":
+        return bool(_A_DATE.search(sentence))
+    if kind == "name":
+        return bool(_A_NAME.search(sentence))
+    if kind == "decision":
+        return bool(_A_DECISION.search(sentence))
+    return True

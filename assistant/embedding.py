@@ -216,3 +216,124 @@ def _read_json(path: Path) -> dict[str, Any]:
         return dict(json.loads(path.read_text("utf-8")))
     except (OSError, ValueError):
         return {}
+
+
+class EmbeddingServerError(RuntimeError):
+    """The embedding server could not give vectors; the message names the URL and what to do."""
+
+
+class ServerEmbedder:
+    """Embeds through an OpenAI-compatible ``/v1/embeddings`` server (llama.cpp's server, vLLM, Infinity, Hugging Face
+    TEI, Ollama) with the same contract as ``Embedder``: the model's prefixes added here, vectors L2-normalised here,
+    float32. Passages go in batches, several requests in flight; the manifest records the served model's name, so an
+    index built with another model is refused."""
+
+    def __init__(
+        self, url: str, *, model: str, api_key: str, batch_size: int, concurrency: int, query_prompt: str, passage_prompt: str, timeout: float,
+        retries: int,
+    ) -> None:  # fmt: skip
+        self.url = url.rstrip("/")
+        self.model = model
+        self.api_key = api_key
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.query_prompt = query_prompt
+        self.passage_prompt = passage_prompt
+        self.timeout = timeout
+        self.retries = retries
+        self._client: Any = None
+        self._dimension = 0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ServerEmbedder:
+        """The server embedder the settings describe."""
+        s = settings
+        return cls(
+            s.embedding_url, model=s.embedding_api_model, api_key=s.embedding_api_key.get_secret_value(), batch_size=s.embedding_server_batch,
+            concurrency=s.embedding_concurrency, query_prompt=s.query_prompt, passage_prompt=s.passage_prompt, timeout=s.llm_timeout,
+            retries=s.llm_retries,
+        )  # fmt: skip
+
+    @property
+    def name(self) -> str:
+        """The served model's name, as the manifest records it."""
+        return self.model
+
+    def check(self) -> bool:
+        """Nothing local to check: the server is reached on first use."""
+        return False
+
+    def warm_up(self) -> None:
+        """Make the client and learn the vectors' length from the server (once)."""
+        with self._lock:
+            if self._client is None:
+                from openai import OpenAI
+
+                self._client = OpenAI(base_url=self.url, api_key=self.api_key or "none", timeout=self.timeout, max_retries=self.retries)
+            if not self._dimension:
+                self._dimension = int(self._request(["dimension"]).shape[1])
+
+    @property
+    def dimension(self) -> int:
+        """Length of the vectors."""
+        self.warm_up()
+        return self._dimension
+
+    def _request(self, texts: list[str]) -> np.ndarray:
+        import httpx
+        import openai
+
+        try:
+            reply = self._client.embeddings.create(model=self.model, input=texts, encoding_format="float")
+        except (openai.APIError, httpx.HTTPError) as exc:
+            raise EmbeddingServerError(
+                f"the embedding server at {self.url} failed ({type(exc).__name__}: {str(exc)[:120]}); check that it runs and serves "
+                f"'{self.model}' (`assistant serve-embeddings` starts one), or unset ASSISTANT_EMBEDDING_URL"
+            ) from None
+        vectors = np.array([d.embedding for d in sorted(reply.data, key=lambda d: d.index)], dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1.0, norms)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Vectors for questions."""
+        self.warm_up()
+        return self._request([self.query_prompt + t for t in texts])
+
+    def embed_passages(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Vectors for passages, ``batch_size`` a request and ``concurrency`` requests in flight; ``progress`` is called
+        with the number done after each batch, in the order they finish."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        prefixed = [self.passage_prompt + t for t in texts]
+        batches = [prefixed[i : i + self.batch_size] for i in range(0, len(prefixed), self.batch_size)]
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+
+        def run(n: int) -> None:
+            out[n * self.batch_size : n * self.batch_size + len(batches[n])] = self._request(batches[n])
+            if progress:
+                progress(len(batches[n]))
+
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="embedding") as pool:
+            for done in [pool.submit(run, n) for n in range(len(batches))]:
+                done.result()  # the first failure stops the build with its one line
+        return out
+
+
+def embedder_from_settings(settings: Settings) -> Embedder | ServerEmbedder:
+    """The embedder the settings name: a server when ``embedding_url`` is set, else the model in this process."""
+    return ServerEmbedder.from_settings(settings) if settings.embedding_url else Embedder.from_settings(settings)
+
+
+def embedding_server_command(settings: Settings, port: int | None = None, model: Path | None = None) -> list[str]:
+    """The command that serves the embedding GGUF with llama-cpp-python's OpenAI-compatible server on 127.0.0.1
+    (``/v1/embeddings``), with the settings' embedding threads; the model name it answers to is the settings'."""
+    threads = str(settings.embedding_threads)
+    return [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(model or settings.embedding_gguf_path), "--model_alias", settings.embedding_api_model,
+        "--embedding", "True", "--host", "127.0.0.1", "--port", str(port or settings.serve_embeddings_port), "--n_ctx", "512",
+        "--n_threads", threads, "--n_threads_batch", threads, "--n_batch", "512", "--n_ubatch", "512", "--use_mmap", "False",
+    ]  # fmt: skip

@@ -191,7 +191,8 @@ class AnswerScores:
     """Answer quality over a group of questions."""
 
     answerable: int = 0  #: answerable questions with facts
-    correct: int = 0  #: … whose answer states every fact
+    correct: int = 0  #: … whose answer as shown (the evidence quoted, then the text) states every fact
+    correct_text: int = 0  #: … whose text alone (the model's line) states every fact
     false_abstentions: int = 0  #: answerable questions the assistant declined
     cited_answer: int = 0  #: answered questions where a cited passage holds a gold answer phrase
     answered: int = 0
@@ -209,6 +210,7 @@ class AnswerScores:
         return {
             "answerable": self.answerable,
             "facts": round(self.rate(self.correct, self.answerable), 3),
+            "facts_in_text": round(self.rate(self.correct_text, self.answerable), 3),
             "cited_ok": round(self.rate(self.cited_answer, self.answered), 3),
             "false_abstentions": round(self.rate(self.false_abstentions, self.answerable), 3),
             "unanswerable": self.unanswerable,
@@ -229,12 +231,13 @@ class AnswerReport:
 
     def table(self) -> str:
         """A plain-text table of the figures."""
-        head = f"{'':<6} {'n':>4} {'facts':>6} {'cited✓':>7} {'false-abst':>10} {'unans':>6} {'abstain':>8} {'invalid[n]':>10} {'mixed':>6} {'s/answer':>9}"
+        head = f"{'':<6} {'n':>4} {'facts':>6} {'text':>6} {'cited✓':>7} {'false-abst':>10} {'unans':>6} {'abstain':>8} {'invalid[n]':>10} {'mixed':>6} {'s/answer':>9}"
         rows = [head]
         for name, s in [("all", self.overall), *sorted(self.by_language.items())]:
             mean = sum(s.seconds) / len(s.seconds) if s.seconds else 0.0
             rows.append(
-                f"{name:<6} {s.answerable:>4} {s.rate(s.correct, s.answerable):>6.3f} {s.rate(s.cited_answer, s.answered):>7.3f} "
+                f"{name:<6} {s.answerable:>4} {s.rate(s.correct, s.answerable):>6.3f} {s.rate(s.correct_text, s.answerable):>6.3f} "
+                f"{s.rate(s.cited_answer, s.answered):>7.3f} "
                 f"{s.rate(s.false_abstentions, s.answerable):>10.3f} {s.unanswerable:>6} {s.rate(s.abstained, s.unanswerable):>8.3f} "
                 f"{s.invalid_citations:>10} {s.mixed:>6} {mean:>9.1f}"
             )
@@ -248,8 +251,10 @@ class AnswerReport:
 def evaluate_answers(
     ask: Callable[[str], Answer], gold: list[GoldQuestion], progress: Callable[[], None] | None = None, unglossed: Callable[[str], list[str]] | None = None
 ) -> AnswerReport:
-    """Answer each gold question that has facts or is unanswerable, and score the answers; ``unglossed(text)`` tells
-    the Danish words left in an English answer (``Lexicon.unglossed``), to count mixed answers."""
+    """Answer each gold question that has facts or is unanswerable, and score the answers: a fact counts when the
+    answer as shown states it (the evidence quoted before the text, or the text), and apart when the text alone does;
+    ``unglossed(text)`` tells the Danish words left in an English answer (``Lexicon.unglossed``), to count mixed
+    answers."""
     overall, by_language = AnswerScores(), defaultdict(AnswerScores)
     outcomes = []
     for q in gold:
@@ -270,8 +275,10 @@ def evaluate_answers(
                 continue
             s.answered += 1
             s.mixed += bool(unglossed and question_language(q.question) == "en" and unglossed(answer.text))
-            correct = all(fact_present(f, answer.text) for f in q.facts)
+            shown = " ".join([*(e.sentence for e in answer.evidence), answer.text])
+            correct = all(fact_present(f, shown) for f in q.facts)
             s.correct += correct
+            s.correct_text += all(fact_present(f, answer.text) for f in q.facts)
             s.cited_answer += first_relevant_rank(q, [c.hit for c in answer.citations]) is not None
         outcomes.append((q, answer, correct))
         if progress:

@@ -80,6 +80,28 @@ class MarkersWithin:
         return scores
 
 
+class ChoiceProbe:
+    """A llama.cpp logits processor for a one-token choice: it records the model's distribution over the allowed
+    tokens (the digits "0" … "n") and rules out every other token, so the reply is one of them."""
+
+    def __init__(self, allowed: list[int]) -> None:
+        self.allowed = allowed
+        self.probabilities: list[float] = []
+
+    def __call__(self, input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        logits = scores[self.allowed].astype(np.float64)
+        weights = np.exp(logits - logits.max())
+        self.probabilities = (weights / weights.sum()).tolist()
+        masked = np.full_like(scores, -np.inf)
+        masked[self.allowed] = scores[self.allowed]
+        return masked
+
+
+def choice_grammar(options: int) -> str:
+    """A GBNF grammar for one digit from 0 to ``options`` (at most 9)."""
+    return f"root ::= [0-{min(options, 9)}]"
+
+
 class LlamaGenerator:
     """Streams a chat completion from a GGUF model in this process; loads it on first use, one call at a time.
 
@@ -182,6 +204,22 @@ class LlamaGenerator:
             return
         llama_adapter.restore_prefix(llm, prefix, state)  # if refused, the whole prompt is evaluated as usual
 
+    def choose(self, messages: list[Message], options: int) -> list[float]:
+        """The model's probabilities of replying "0", "1", … ``options`` (a choice among numbered options, 0 for
+        none), read off its next-token distribution in one step; the reply itself is the likeliest digit."""
+        self.warm_up()
+        from llama_cpp import LogitsProcessorList
+
+        llm = self._llm
+        digits = {text: token for token, text in self._special_tokens()[2].items()}
+        allowed = [digits[str(n)] for n in range(min(options, 9) + 1)]
+        probe = ChoiceProbe(allowed)
+        with self._lock:
+            if messages and messages[0]["role"] == "system":
+                self._resume_after(messages[0]["content"])
+            llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, seed=0, logits_processor=LogitsProcessorList([probe]))
+        return probe.probabilities
+
     def stream(self, messages: list[Message], passages: int = 0) -> Iterator[str]:
         """Yield the answer's text piece by piece; it has at least one word (see WordsBeforeEnd), and with
         ``passages`` given, its markers name only passages 1 to ``passages`` (see MarkersWithin). A reply that starts
@@ -271,6 +309,39 @@ class ServerGenerator:
         if self.flavor == "vllm":
             return {"repetition_penalty": self.repeat_penalty, **({"structured_outputs": {"grammar": gbnf(passages)}} if passages else {})}
         return {}
+
+    def choose(self, messages: list[Message], options: int) -> list[float]:
+        """The probabilities of replying "0" … ``options`` (0: none), from the server's log-probabilities of the first
+        token where it gives them (else the one digit it replied, certain); held to the digits by a grammar where the
+        server takes one."""
+        import httpx
+        import openai
+
+        self.warm_up()
+        top = min(options, 9)
+        extra: dict[str, Any] = {}
+        if self.flavor == "llama.cpp":
+            extra = {"grammar": choice_grammar(top)}
+        elif self.flavor == "vllm":
+            extra = {"structured_outputs": {"grammar": choice_grammar(top)}}
+        try:
+            reply = self._client.chat.completions.create(
+                model=self.model, messages=messages, max_tokens=1, temperature=0.0, seed=0, logprobs=True, top_logprobs=top + 1, extra_body=extra,
+            )  # fmt: skip
+        except (openai.APIError, httpx.HTTPError) as exc:
+            raise ModelServerError(self._explain(exc, False)) from None
+        choice = reply.choices[0]
+        weights = [0.0] * (top + 1)
+        content = choice.logprobs.content if choice.logprobs and choice.logprobs.content else []
+        for candidate in content[0].top_logprobs if content else []:
+            token = candidate.token.strip()
+            if token.isdigit() and int(token) <= top:
+                weights[int(token)] += float(np.exp(candidate.logprob))
+        said = (choice.message.content or "").strip()[:1]
+        if not any(weights) and said.isdigit() and int(said) <= top:
+            weights[int(said)] = 1.0
+        total = sum(weights)
+        return [w / total for w in weights] if total else [1.0] + [0.0] * top
 
     def stream(self, messages: list[Message], passages: int = 0) -> Iterator[str]:
         """Yield the reply's text piece by piece; with ``passages`` given (and a server that takes a grammar), its

@@ -235,6 +235,11 @@ class FaissFolder:
         """The command that rebuilds this index."""
         return rebuild_command(self.directory)
 
+    @property
+    def journal(self) -> Path:
+        """Beside the folder: the vectors a build embedded before it was interrupted."""
+        return self.directory.with_name(self.directory.name + ".partial")
+
     def manifest(self) -> dict[str, Any] | None:
         """The current index's manifest (None when there is none, or it is unreadable)."""
         try:

@@ -2,12 +2,16 @@
 
 Passages whose embedded text is unchanged reuse their stored vectors, identical passages are embedded once, and an
 unchanged set of files returns at once. One indexer at a time writes an index (a second is refused), and the store
-swaps a build in only once it is complete, so an interrupted run leaves the previous index usable.
+swaps a build in only once it is complete, so an interrupted run leaves the previous index usable; the passages it
+had embedded are kept in a journal beside the index, and the next run resumes from them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -22,7 +26,7 @@ from .danish import TERMS_VERSION, load_vocabulary, terms
 from .index import FaissFolder
 from .ingest import Problem, load_documents, sha256_of, store_upload
 from .interfaces import Embedder, Store
-from .records import IndexBuild
+from .records import Document, IndexBuild
 from .settings import Settings
 
 
@@ -36,6 +40,11 @@ class IndexLocation(Protocol):
     @property
     def rebuild(self) -> str: ...
 
+    @property
+    def journal(self) -> Path:
+        """The folder where a build not finished yet keeps the vectors it embedded."""
+        ...
+
     def manifest(self) -> dict[str, Any] | None: ...
 
     def load(self, expect: dict[str, Any] | None = None) -> Store: ...
@@ -47,6 +56,52 @@ class IndexLocation(Protocol):
     def write(self, build: IndexBuild) -> None: ...
 
 
+#: Passages embedded between two writes of the journal: the most an interrupted build has to embed again.
+JOURNAL_SLICE = 512
+
+
+class EmbeddingJournal:
+    """Vectors embedded by a build that has not finished, kept beside the index so that the next build resumes: a
+    slice's vectors as one ``.npy`` file and their text hashes as one JSON list, the vector settings in a manifest;
+    nothing is pickled. A slice cut short by the interruption is not read back."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def load(self, settings: dict[str, Any]) -> dict[str, np.ndarray]:
+        """The journal's vectors by text hash, when they were made under ``settings``; else none (and it is cleared)."""
+        try:
+            if json.loads((self.folder / "manifest.json").read_text("utf-8")) != settings:
+                self.clear()
+                return {}
+        except (OSError, ValueError):
+            return {}
+        vectors: dict[str, np.ndarray] = {}
+        for names in sorted(self.folder.glob("hashes-*.json")):
+            try:
+                hashes = json.loads(names.read_text("utf-8"))
+                matrix = np.load(names.with_name(names.name.replace("hashes-", "vectors-").replace(".json", ".npy")), allow_pickle=False)
+            except (OSError, ValueError):
+                continue
+            if len(hashes) == len(matrix):
+                vectors.update(zip(hashes, matrix))
+        return vectors
+
+    def append(self, settings: dict[str, Any], hashes: list[str], vectors: np.ndarray) -> None:
+        """Keep a slice's vectors (the vectors first, so that a slice's hashes never name vectors not written)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        manifest = self.folder / "manifest.json"
+        if not manifest.exists():
+            manifest.write_text(json.dumps(settings), "utf-8")
+        n = len(list(self.folder.glob("hashes-*.json")))
+        np.save(self.folder / f"vectors-{n:06d}.npy", vectors.astype(np.float32), allow_pickle=False)
+        (self.folder / f"hashes-{n:06d}.json").write_text(json.dumps(hashes), "utf-8")
+
+    def clear(self) -> None:
+        """Forget the journal (its build is in the index now, or was made under other settings)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 @dataclass
 class BuildReport:
     """What an indexing run did."""
@@ -55,6 +110,7 @@ class BuildReport:
     chunks: int = 0
     embedded: int = 0  #: passages embedded in this run
     reused: int = 0  #: passages whose vectors were reused
+    resumed: int = 0  #: … of which an interrupted earlier run had embedded (its journal)
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     up_to_date: bool = False
@@ -92,6 +148,43 @@ def indexed_sources(where: IndexLocation) -> list[Path]:
     return [Path(p) for p in (where.manifest() or {}).get("sources", [])]
 
 
+def indexed_municipalities(where: IndexLocation) -> dict[Path, str]:
+    """The municipality each source of the index was indexed as, where one was named."""
+    return {Path(p): name for p, name in ((where.manifest() or {}).get("municipalities") or {}).items()}
+
+
+def _of_municipalities(docs: list[Document], municipalities: dict[Path, str]) -> list[Document]:
+    """``docs`` with the municipality of the source each was read under, where its metadata does not say; the ids
+    of a named source's documents start with its name."""
+    if not municipalities:
+        return docs
+    named = [(p.resolve(), name) for p, name in municipalities.items()]
+    out = []
+    for doc in docs:
+        path = Path(doc.path).resolve()
+        name = next((n for root, n in named if path == root or root in path.parents), "")
+        if name:
+            metadata = {**doc.metadata, "municipality": doc.metadata.get("municipality") or name}
+            doc = dataclasses.replace(doc, id=f"{name}/{doc.id}", metadata=metadata)
+        out.append(doc)
+    return out
+
+
+def _distinct_ids(docs: list[Document], problems: list[Problem]) -> list[Document]:
+    """``docs`` without a second document of an id already taken (two folders' files of one name), each reported."""
+    first: dict[str, str] = {}
+    kept = []
+    for doc in docs:
+        if doc.id in first:
+            problems.append(
+                Problem(doc.path, f"has the same name as {first[doc.id]}; rename one, or index the folders as municipalities (NAME=PATH)")
+            )
+            continue
+        first[doc.id] = doc.path
+        kept.append(doc)
+    return kept
+
+
 def _text_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
@@ -105,6 +198,7 @@ def build_index(
     max_bytes: int | None = None,
     vectors_from: Sequence[IndexLocation] = (),
     vocabulary: frozenset[str] = frozenset(),
+    municipalities: dict[Path, str] | None = None,
 ) -> BuildReport:
     """Index every document under ``paths`` into ``where``, reusing unchanged passages' vectors.
 
@@ -113,11 +207,16 @@ def build_index(
     size (larger ones are reported, not indexed). ``vectors_from``: other indexes built under the same settings whose
     vectors may be reused too (moving an index from one store to another embeds nothing). ``vocabulary``: the Danish
     word list whose words a compound is split into for the lexical channel (empty: compounds stay whole).
+    ``municipalities``: a name for some of ``paths`` (several councils in one index): their documents are that
+    municipality's where their metadata does not say, and their ids start with it, so that two councils' files of one
+    name stay apart.
     """
     with where.lock():
         started = time.perf_counter()
         report = BuildReport()
         docs, report.problems = load_documents(list(paths), max_bytes)
+        docs = _of_municipalities(docs, municipalities or {})
+        docs = _distinct_ids(docs, report.problems)
         if not docs:
             reasons = "; ".join(str(p) for p in report.problems[:3]) or "no .txt, .md, .pdf, .docx, .html or .jsonl files there"
             raise NoDocuments(f"no documents to index in {', '.join(map(str, paths))} ({reasons}); the existing index is unchanged")
@@ -137,15 +236,19 @@ def build_index(
         chunks = [c for d in docs for c in chunker.split(d)]
         texts = [embedding_text(c) for c in chunks]
         hashes = [_text_hash(t) for t in texts]
-        reusable = where.reusable_vectors(vector_manifest(embedder))
+        settings = vector_manifest(embedder)
+        journal = EmbeddingJournal(where.journal)
+        journaled = journal.load(settings)
+        reusable = {**journaled, **where.reusable_vectors(settings)}
         for other in vectors_from:
-            reusable = {**other.reusable_vectors(vector_manifest(embedder)), **reusable}
+            reusable = {**other.reusable_vectors(settings), **reusable}
         # Identical passages (common in minutes) are embedded once.
         first: dict[str, str] = {}
         for h, text in zip(hashes, texts):
             if h not in reusable:
                 first.setdefault(h, text)
-        todo = list(first)
+        # Alike in length, a slice's passages batch with little padding (the embedder sorts within a call).
+        todo = sorted(first, key=lambda h: len(first[h]))
         done = 0
 
         def step(n: int) -> None:
@@ -156,30 +259,44 @@ def build_index(
 
         if progress:
             progress(0, len(todo))
-        fresh = dict(zip(todo, embedder.embed_passages([first[h] for h in todo], progress=step))) if todo else {}
+        fresh: dict[str, np.ndarray] = {}
+        for start in range(0, len(todo), JOURNAL_SLICE):
+            part = todo[start : start + JOURNAL_SLICE]
+            embedded = embedder.embed_passages([first[h] for h in part], progress=step)
+            journal.append(settings, part, embedded)
+            fresh.update(zip(part, embedded))
         vectors = np.zeros((len(chunks), embedder.dimension), dtype=np.float32)
         for i, h in enumerate(hashes):
             vectors[i] = reusable[h] if h in reusable else fresh[h]
         report.embedded, report.reused = len(todo), sum(h in reusable for h in hashes)
+        report.resumed = len(set(hashes) & journaled.keys())
 
         sources = [str(p.resolve()) for p in paths]
-        manifest = {**expect, "dimension": embedder.dimension, "sources": sources, "files": files, "documents": len(docs), "chunks": len(chunks)}
+        named = {str(p.resolve()): name for p, name in (municipalities or {}).items()}
+        manifest = {
+            **expect, "dimension": embedder.dimension, "sources": sources, "municipalities": named, "files": files, "documents": len(docs),
+            "chunks": len(chunks),
+        }  # fmt: skip
         words = [" ".join(terms(t, vocabulary=vocabulary)) for t in texts]
         where.write(IndexBuild(docs, chunks, texts, words, hashes, vectors, manifest))
+        journal.clear()
         report.documents, report.chunks = len(docs), len(chunks)
         report.seconds = time.perf_counter() - started
         return report
 
 
 def index_paths(
-    settings: Settings, paths: Sequence[Path], embedder: Embedder, progress: Callable[[int, int], None] | None = None, vectors_from: Path | None = None
-) -> BuildReport:
+    settings: Settings, paths: Sequence[Path], embedder: Embedder, progress: Callable[[int, int], None] | None = None,
+    vectors_from: Path | None = None, municipalities: dict[Path, str] | None = None,
+) -> BuildReport:  # fmt: skip
     """Index ``paths`` (default: the bundled seeds) where the settings put the index; ``vectors_from`` names a FAISS
-    index folder whose vectors may be reused."""
+    index folder whose vectors may be reused; ``municipalities`` names the council of some of the paths."""
     others = [FaissFolder(vectors_from)] if vectors_from else []
     where, chunker = location(settings), Chunker.from_settings(settings)
     vocabulary = load_vocabulary(settings.danish_words_path)
-    return build_index(paths or [settings.seeds_dir], where, embedder, chunker, progress, settings.max_document_bytes, others, vocabulary)
+    return build_index(
+        paths or [settings.seeds_dir], where, embedder, chunker, progress, settings.max_document_bytes, others, vocabulary, municipalities
+    )  # fmt: skip
 
 
 def add_uploads(
@@ -203,5 +320,6 @@ def add_uploads(
         sources.append(data)
     chunker = Chunker.from_settings(settings)
     vocabulary = load_vocabulary(settings.danish_words_path)
-    return build_index(sources, where, embedder, chunker, progress, settings.max_document_bytes, (), vocabulary), refused
+    report = build_index(sources, where, embedder, chunker, progress, settings.max_document_bytes, (), vocabulary, indexed_municipalities(where))
+    return report, refused
 

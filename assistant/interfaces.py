@@ -77,3 +77,15 @@ class Generator(Protocol):
     def stream(self, messages: list[Message], passages: int = 0) -> Iterator[str]:
         """The reply piece by piece; with ``passages`` given, its markers name only passages 1 to ``passages``."""
         ...
+
+    def choose(self, messages: list[Message], options: int) -> list[float]:
+        """The probabilities of replying "0", "1", … ``options``: a choice among numbered options, 0 for none."""
+        ...
+
+
+class Reranker(Protocol):
+    """Scores passages against a question (a cross-encoder behind a server); raises RuntimeError when it cannot."""
+
+    def scores(self, query: str, documents: list[str]) -> list[float]:
+        """Each document's relevance to ``query``, in the documents' order (higher is more relevant)."""
+        ...

@@ -193,6 +193,14 @@ class MilvusLocation:
         """The command that rebuilds this index."""
         return f"ASSISTANT_STORE=milvus ASSISTANT_MILVUS_URI={self.uri} assistant index"
 
+    @property
+    def journal(self) -> Path:
+        """Beside a Milvus Lite file, or in the user's cache for a server: the vectors an interrupted build embedded."""
+        if "://" not in self.uri:
+            return Path(self.uri).with_name(f"{self.name}.partial")
+        where = hashlib.sha1(self.uri.encode()).hexdigest()[:10]
+        return Path.home() / ".cache" / "municipal-assistant" / f"milvus-{where}-{self.name}.partial"
+
     def _active(self) -> str | None:
         """The collection the alias names (None: no index yet)."""
         if not self.client.has_collection(self.name):

@@ -15,15 +15,16 @@ from dataclasses import dataclass
 
 from .citations import CitationChecker
 from .context import ContextBuilder
-from .embedding import Embedder
+from .embedding import embedder_from_settings
 from .generation import generator_from_settings
 from .indexing import location, open_store
 from .interfaces import Embedder as EmbedderLike
-from .interfaces import Generator, Store
+from .interfaces import Generator, Reranker, Store
 from .lexicon import Lexicon
 from .prompts import AnswerPrompt
 from .query import QueryRewriter
-from .records import Answer, Filter, Hit
+from .records import Answer, Evidence, Filter, Hit
+from .rerank import ServerReranker
 from .retrieval import Mode, Retriever
 from .settings import Settings
 from .templates import Templates
@@ -31,11 +32,13 @@ from .templates import Templates
 
 @dataclass(frozen=True)
 class Partial:
-    """A step of a streamed answer: the text so far, and the final Answer once done."""
+    """A step of a streamed answer: the evidence found (quoted before the model has read anything), the text so far,
+    and the final Answer once done."""
 
     text: str
     passages: list[Hit]
     answer: Answer | None = None
+    evidence: tuple[Evidence, ...] = ()
 
 
 class Assistant:
@@ -49,9 +52,10 @@ class Assistant:
         generator: Generator | None = None,
         store: Store | None = None,
         templates: Templates | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         self.settings = settings
-        self.embedder = embedder or Embedder.from_settings(settings)
+        self.embedder = embedder or embedder_from_settings(settings)
         self.generator = generator or generator_from_settings(settings)
         self.templates = templates or Templates.load(settings.prompts_dir)
         self._store = store
@@ -59,6 +63,7 @@ class Assistant:
         self._where = location(settings)
         self._built: object = None
         self._lock = threading.Lock()
+        self.reranker = reranker if reranker is not None else ServerReranker.from_settings(settings)
         self.lexicon = Lexicon.from_settings(settings)
         self.rewriter = QueryRewriter.from_settings(settings, self.templates, self.generator, self.lexicon)
         self.context = ContextBuilder.from_settings(settings, self.embedder)
@@ -94,7 +99,7 @@ class Assistant:
 
     def retriever(self, mode: Mode | None = None) -> Retriever:
         """A Retriever over the index (in ``mode``, default: the settings')."""
-        return Retriever.from_settings(self.settings, self.store, self.embedder, mode)
+        return Retriever.from_settings(self.settings, self.store, self.embedder, mode, self.reranker)
 
     def retrieve(
         self, question: str, k: int | None = None, translate: bool | None = None, narrow: Filter | None = None, mode: Mode | None = None
@@ -104,14 +109,36 @@ class Assistant:
         return self.retriever(mode).run(self.rewriter.run(question, translate, self.bodies), k, narrow)
 
     def stream(self, question: str, k: int | None = None, narrow: Filter | None = None) -> Iterator[Partial]:
-        """Answer ``question``, yielding the text as it is written; the last Partial carries the Answer.
-        ``narrow`` answers from some documents, bodies or dates only."""
+        """Answer ``question``, yielding the evidence as soon as it is found, then the text as it is written; the last
+        Partial carries the Answer. ``narrow`` answers from some documents, bodies or dates only."""
         started = time.perf_counter()
-        query = self.rewriter.run(question, bodies=self.bodies)
+        shown = self.settings.evidence_shown
+        # First the sentences that answer, found without the answer model; an English question is then put into
+        # Danish by the model and searched again, and the evidence shown again.
+        query = self.rewriter.run(question, translate=False, bodies=self.bodies)
         hits = self.retriever().run(query, k, narrow)
         context = self.context.run(query, hits)
+        yield Partial("", context.passages, evidence=context.evidence[:shown])
+        if self.rewriter.will_translate(query):
+            query = self.rewriter.run(question, bodies=self.bodies)
+            hits = self.retriever().run(query, k, narrow)
+            context = self.context.run(query, hits)
+            yield Partial("", context.passages, evidence=context.evidence[:shown])
         if not context.passages:
             answer = self.citations.declined(query, hits)
+        elif context.evidence:
+            choice = self.prompt.choice_messages(query, context.evidence)
+            chosen = self.citations.pick(query, context.evidence, self.generator.choose(choice, len(context.evidence)))
+            if chosen is None:
+                answer = self.citations.declined(query, context.passages)
+            else:
+                yield Partial("", context.passages, evidence=(chosen,))
+                reply = ""
+                phrase = self.prompt.phrase_messages(choice, context.evidence.index(chosen) + 1, query.language)
+                for piece in self.generator.stream(phrase):
+                    reply += piece
+                    yield Partial(reply, context.passages, evidence=(chosen,))
+                answer = self.citations.phrased(query, context, chosen, reply, shown)
         else:
             reply = ""
             for piece in self.generator.stream(self.prompt.messages(query, context), len(context.passages)):
@@ -119,7 +146,7 @@ class Assistant:
                 yield Partial(reply, context.passages)
             answer = self.citations.run(query, context, reply)
         answer = dataclasses.replace(answer, seconds=time.perf_counter() - started)
-        yield Partial(answer.text, answer.passages, answer)
+        yield Partial(answer.text, answer.passages, answer, answer.evidence)
 
     def ask(self, question: str, k: int | None = None, narrow: Filter | None = None) -> Answer:
         """Answer ``question`` and return the finished Answer."""

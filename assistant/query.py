@@ -72,6 +72,12 @@ class QueryRewriter:
         dates = sorted(mentioned_dates(text))
         return Filter(bodies=tuple(named_bodies(text, list(bodies))), date_from=dates[0] if dates else "", date_to=dates[-1] if dates else "")
 
+    def will_translate(self, query: Query, translate: bool | None = None) -> bool:
+        """Whether ``run`` with ``translate`` (default: the setting) would add the answer model's translation to this
+        query, made without it: an English question, a model to translate with, translation on."""
+        use = self.translate_by_default if translate is None else translate
+        return use and self.generator is not None and query.language == "en" and not any(f.kind == "translation" for f in query.forms)
+
     def hypothetical(self, question: str) -> str:
         """Two sentences of Danish minutes that would answer the question, written by the answer model (invented
         details and all): searched by meaning, they resemble the passage sought more than any question does (HyDE)."""

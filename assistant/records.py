@@ -125,10 +125,13 @@ class Answer:
     unsupported: list[str] = field(default_factory=list)  #: sentences no passage supports (shown as such, never as sourced)
     unverified_citations: int = 0  #: [n] markers removed because passage n did not support their sentence
     seconds: float = 0.0
+    evidence: tuple[Evidence, ...] = ()  #: the sentences of the minutes the answer is built on, quoted before it
 
     def to_record(self) -> dict[str, Any]:
-        """The answer's part of a batch record: text, abstention, citations by passage id, unsupported sentences."""
+        """The answer's part of a batch record: the evidence quoted, text, abstention, citations by passage id,
+        unsupported sentences."""
         return {
+            "evidence": [e.to_record() for e in self.evidence],
             "answer": self.text,
             "abstained": self.abstained,
             "citations": [{"n": c.n, "passage_id": c.hit.chunk.id, "attached": c.attached, "quotes": list(c.quotes)} for c in self.citations],
@@ -136,25 +139,33 @@ class Answer:
         }
 
     def render(self) -> str:
-        """The answer as plain text: the text, the sentences no passage supports, then the sources, one a line, each
-        with the sentences of it that support the answer."""
-        lines = [self.text, *(f"  unsupported by the documents: {s}" for s in self.unsupported)]
+        """The answer as plain text: the evidence quoted with its source, the text, the sentences no passage supports,
+        then the sources, one a line, each with the sentences of it that support the answer."""
+        lines = [e.line for e in self.evidence] + ([""] if self.evidence else [])
+        lines += [self.text, *(f"  unsupported by the documents: {s}" for s in self.unsupported)]
         if self.citations:
             lines += ["", "Sources:"]
+            quoted = {e.sentence for e in self.evidence}  # the evidence stands quoted above already
             for c in self.citations:
-                lines += [c.line, *(f'    "{q}"' for q in c.quotes)]
+                lines += [c.line, *(f'    "{q}"' for q in c.quotes if q not in quoted)]
         return "\n".join(lines)
 
     @classmethod
     def from_record(cls, question: str, record: dict[str, Any], passages: list[Hit]) -> Answer:
         """An answer read back from a batch record, its citations pointing at ``passages`` (by passage id)."""
         by_id = {h.chunk.id: h for h in passages}
+        evidence = tuple(
+            Evidence(e["n"], e["sentence"], by_id[e["passage_id"]], float(e.get("score", 0.0))) for e in record.get("evidence", []) if e["passage_id"] in by_id
+        )
         citations = [
             Citation(c["n"], by_id[c["passage_id"]], bool(c.get("attached")), tuple(c.get("quotes", ())))
             for c in record.get("citations", [])
             if c["passage_id"] in by_id
         ]
-        return cls(question, record.get("answer") or "", citations, passages, bool(record.get("abstained")), unsupported=list(record.get("unsupported", [])))
+        return cls(
+            question, record.get("answer") or "", citations, passages, bool(record.get("abstained")), unsupported=list(record.get("unsupported", [])),
+            evidence=evidence,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -199,11 +210,35 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """A sentence of a passage the answer is written from, ranked as the answer to the question: quoted first, before
+    the model has read anything, then offered to the model to choose from."""
+
+    n: int  #: the number of its passage in the Context (from 1), the citation it is shown with
+    sentence: str
+    hit: Hit
+    score: float  #: the ranking: similarity to the question, words shared with it, the kind of answer it asks for
+    similarity: float = 0.0  #: cosine similarity of the sentence to the question
+
+    @property
+    def line(self) -> str:
+        """The quote as one line: the sentence, its citation, and the meeting, date and agenda item it stands in."""
+        c = self.hit.chunk
+        return f"“{self.sentence}” [{self.n}] — {c.dated_title}, {c.location}"
+
+    def to_record(self) -> dict[str, Any]:
+        """The evidence as written in batch output."""
+        return {"n": self.n, "sentence": self.sentence, "passage_id": self.hit.chunk.id, "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
 class Context:
-    """What the model is shown: the relevant passages (numbered from 1 in this order) and the text shown of each."""
+    """What the model is shown: the relevant passages (numbered from 1 in this order), the text shown of each, and
+    their sentences ranked as the answer (best first)."""
 
     passages: list[Hit]
     texts: list[str]
+    evidence: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,16 @@ its case description and attachments, and the committee and meeting date the que
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Literal
 
-from .interfaces import Embedder, Store
+from .interfaces import Embedder, Reranker, Store
 from .records import Candidate, Filter, Hit, Query, date_span
 from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 # Shared by all retrievers: each query hands its lexical searches to these threads.
 _CHANNELS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lexical")
@@ -52,7 +56,7 @@ class Retriever:
 
     def __init__(
         self, store: Store, embedder: Embedder, *, top_k: int, mode: Mode, depth: int, rrf_k: int, section_weights: dict[str, float] | None = None,
-        prefer_weight: float = 0.0,
+        prefer_weight: float = 0.0, reranker: Reranker | None = None, rerank_depth: int = 0,
     ) -> None:  # fmt: skip
         self.store = store
         self.embedder = embedder
@@ -62,14 +66,18 @@ class Retriever:
         self.rrf_k = rrf_k
         self.section_weights = section_weights or {}  #: a record section's factor on its passages' fused score
         self.prefer_weight = prefer_weight  #: added factor for each of the body and date the question names
+        self.reranker = reranker  #: reorders the first ``rerank_depth`` passages before the cut; None: none
+        self.rerank_depth = rerank_depth
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: Store, embedder: Embedder, mode: Mode | None = None) -> Retriever:
-        """The retriever the settings describe (``mode`` overrides theirs)."""
+    def from_settings(
+        cls, settings: Settings, store: Store, embedder: Embedder, mode: Mode | None = None, reranker: Reranker | None = None
+    ) -> Retriever:
+        """The retriever the settings describe (``mode`` overrides theirs; ``reranker``: a reranking server's client)."""
         s = settings
         return cls(
             store, embedder, top_k=s.top_k, mode=mode or s.retrieval_mode, depth=s.retrieval_depth, rrf_k=s.rrf_k,
-            section_weights=s.section_weights, prefer_weight=s.prefer_weight,
+            section_weights=s.section_weights, prefer_weight=s.prefer_weight, reranker=reranker, rerank_depth=s.rerank_depth,
         )  # fmt: skip
 
     def run(self, query: Query, k: int | None = None, narrow: Filter | None = None) -> list[Hit]:
@@ -98,7 +106,21 @@ class Retriever:
                 rankings.append([r for r, _ in found.result()])
                 weights.append(form.lexical_weight)
         scores = fused_scores(rankings, self.rrf_k, weights if len(rankings) > 1 else [1.0])
-        return self.store.hits(self.arrange(scores, query.prefer, k), vector)
+        if self.reranker is None:
+            return self.store.hits(self.arrange(scores, query.prefer, k), vector)
+        return self.reranked(query, self.store.hits(self.arrange(scores, query.prefer, max(k, self.rerank_depth)), vector), k)
+
+    def reranked(self, query: Query, hits: list[Hit], k: int) -> list[Hit]:
+        """The best ``k`` of ``hits`` as the reranker orders them, ranks from 1; in their fused order, with a one-line
+        warning, when the reranker fails."""
+        assert self.reranker is not None
+        try:
+            relevance = self.reranker.scores(query.question, [h.chunk.text for h in hits])
+        except RuntimeError as exc:
+            log.warning("%s; the passages keep their fused order", exc)
+            return hits[:k]
+        order = sorted(range(len(hits)), key=lambda i: -relevance[i])[:k]
+        return [dataclasses.replace(hits[i], rank=rank) for rank, i in enumerate(order, 1)]
 
     def arrange(self, scores: dict[int, float], prefer: Filter, k: int) -> list[int]:
         """The ``k`` rows to show, best first, from fused ``scores``: one row of each text (minutes repeat a case's text

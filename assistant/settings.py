@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(4, ge=1, description="Passages embedded per batch when indexing (batched by token count).")
     query_prompt: str = Field("query: ", description="Prefix the embedding model expects before a question.")
     passage_prompt: str = Field("passage: ", description="Prefix the embedding model expects before a passage.")
+    embedding_url: str = Field("", description="OpenAI-compatible /v1/embeddings server to embed with, e.g. http://127.0.0.1:8081/v1; empty: the model runs in this process.")
+    embedding_api_model: str = Field("multilingual-e5-small", description="Model name asked of the embedding server; the index's manifest records it.")
+    embedding_api_key: SecretStr = Field(SecretStr(""), description="API key the embedding server wants, if any (never printed).")
+    embedding_server_batch: int = Field(32, ge=1, description="Passages a request to the embedding server.")
+    embedding_concurrency: int = Field(4, ge=1, description="Requests to the embedding server in flight at once while indexing.")
     danish_words_path: Path = Field(Path("/usr/share/dict/danish"), description="Danish word list (Debian wdanish) that compounds are split by for the lexical channel; absent: compounds stay whole.")
     english_words_path: Path = Field(Path("/usr/share/dict/british-english"), description="English word list (Debian wbritish) that tells Danish words in an English answer, to gloss them; absent: no glossing.")
     max_document_mb: float = Field(20.0, gt=0, description="Largest document file indexed, in MB; larger ones are reported and skipped (JSONL files are not capped).")
@@ -82,6 +87,11 @@ class Settings(BaseSettings):
         description='Factor on the fused score of passages of an agenda-item record\'s sections (JSON, e.g. {"Beslutning": 2.5}); other sections 1.',
     )
     prefer_weight: float = Field(0.25, ge=0.0, description="Added factor on a passage's score for each of the committee and meeting date (year, month) the question names.")
+    rerank_url: str = Field("", description="A reranking server (the Cohere/Jina /rerank API of vLLM, Infinity, llama.cpp's server; or TEI's), e.g. http://127.0.0.1:7997; empty: no reranking.")
+    rerank_model: str = Field("BAAI/bge-reranker-v2-m3", description="Reranking model asked of the server.")
+    rerank_api_key: SecretStr = Field(SecretStr(""), description="API key the reranking server wants, if any (never printed).")
+    rerank_flavor: Literal["cohere", "tei"] = Field("cohere", description="The reranking server's API: cohere (vLLM, Infinity, llama.cpp, Jina, Cohere) or tei (Hugging Face TEI).")
+    rerank_depth: int = Field(20, ge=1, description="First-stage passages the reranker reorders before the cut to top_k.")
     top_k: int = Field(4, ge=1, le=50, description="Passages retrieved and given to the model.")
     min_score: float = Field(0.74, description="Cosine similarity below which a passage is irrelevant; with none above it the answer is \"not in the documents\".")
 
@@ -103,6 +113,7 @@ class Settings(BaseSettings):
     )
     llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for the server to begin or continue a reply.")
     llm_retries: int = Field(3, ge=0, description="Retries, with backoff, when the server cannot be reached or fails (5xx) before a reply began.")
+    serve_embeddings_port: int = Field(8081, description="Port `assistant serve-embeddings` serves the embedding GGUF on (127.0.0.1).")
     serve_model_port: int = Field(8080, description="Port `assistant serve-model` serves the default GGUF on (127.0.0.1).")
 
     # Context and citations
@@ -110,6 +121,14 @@ class Settings(BaseSettings):
     context_sentences: int = Field(3, ge=0, description="Sentences of each passage shown to the model, those most similar to the question (0: all).")
     context_chars: int = Field(0, ge=0, description="Most characters of passage text shown to the model in all (0: no limit).")
     passage_chars: int = Field(1100, ge=100, description="Most characters of each passage shown to the model.")
+    evidence_candidates: int = Field(4, ge=0, le=9, description="Sentences of the passages ranked as the answer and offered to the model to choose from (0: the model writes freely).")
+    evidence_chars: int = Field(200, ge=40, description="Most characters of each evidence sentence shown to the model to choose from.")
+    evidence_shown: int = Field(2, ge=1, description="Best-ranked sentences quoted at once, before the model has read anything, and with the answer (the one it is built on first).")
+    evidence_overlap_weight: float = Field(0.5, ge=0.0, description="Weight, in the evidence ranking, of the share of the question's words (and its Danish forms') a sentence holds.")
+    evidence_kind_weight: float = Field(0.1, ge=0.0, description="Added to a sentence's evidence score when it holds the kind of answer asked for (an amount, a date, a name, a decision).")
+    evidence_rank_weight: float = Field(1.0, ge=0.0, description="How much the evidence ranking counts beside the model's choice of sentence (0: the model's choice alone).")
+    evidence_decline_score: float = Field(1.2, description="The evidence score that 'none of the sentences' stands for when the model's choice is weighed with the ranking.")
+    evidence_strong_similarity: float = Field(0.88, description="A best evidence sentence at least this similar to the question is answered from even when the model chose none.")
     verify_threshold: float = Field(0.78, description="Cosine similarity a sentence needs to the passage its [n] names for the marker to stand.")
     attach_threshold: float = Field(0.8, description="Cosine similarity an uncited sentence needs to a passage for it to be attached as its source.")
 
@@ -144,6 +163,11 @@ class Settings(BaseSettings):
     def embedding_model_path(self) -> str:
         """The embedding model to load: the setting, or the packaged default."""
         return self.embedding_model or str(self.models_dir / "multilingual-e5-small")
+
+    @property
+    def embedding_gguf_path(self) -> Path:
+        """The embedding model as GGUF, for `assistant serve-embeddings` (`assistant setup-models --model e5-gguf`)."""
+        return self.models_dir / "multilingual-e5-small.gguf"
 
     @property
     def llm_model_path(self) -> Path:

@@ -13,6 +13,10 @@ TEMPLATES: dict[str, set[str]] = {
     "passage.txt": {"n", "source", "text"},
     "translate_question.txt": {"question", "words"},
     "hypothetical_passage.txt": {"question"},
+    "evidence_system.txt": set(),
+    "evidence_user.txt": {"sentences", "question"},
+    "evidence_sentence.txt": {"n", "date", "text"},
+    "evidence_phrase.txt": {"language", "n"},
 }
 #: The languages questions are answered in: code → the name the prompt uses.
 LANGUAGES = {"da": "Danish", "en": "English"}

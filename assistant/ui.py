@@ -13,7 +13,7 @@ import gradio as gr
 from .indexing import BuildReport, add_uploads
 from .ingest import SUPPORTED, Problem
 from .qa import Assistant
-from .records import Answer, Citation, Filter, Hit
+from .records import Answer, Citation, Evidence, Filter, Hit
 from .settings import Settings
 
 _CSS = """
@@ -72,13 +72,20 @@ def sources_html(passages: list[Hit], answer: Answer | None) -> str:
     return f'<div class="{"sources-final" if answer is not None else "sources-streaming"}">' + "\n".join(parts) + "</div>"
 
 
-def chat_text(text: str, answer: Answer | None) -> str:
-    """The chat message: the answer so far; once done, the sentences of each cited passage that support it, and the
-    answer's unsupported sentences named as such."""
+def evidence_markdown(evidence: tuple[Evidence, ...]) -> str:
+    """The sentences of the minutes that answer, quoted, each with its citation and where it stands."""
+    return "\n".join(f"> {e.line}" for e in evidence)
+
+
+def chat_text(text: str, answer: Answer | None, evidence: tuple[Evidence, ...] = ()) -> str:
+    """The chat message: the evidence quoted first (found before the model has read anything), then the answer so
+    far; once done, the sentences of each cited passage that support it (those not quoted already), and the answer's
+    unsupported sentences named as such."""
     if answer is None:
-        return text or "…"
-    parts = [answer.text]
-    quoted = [f"> [{c.n}] " + " ".join(f"“{q}”" for q in c.quotes) for c in answer.citations if c.quotes]
+        return "\n\n".join(p for p in (evidence_markdown(evidence), text or "…") if p)
+    quotes = {e.sentence for e in answer.evidence}
+    parts = [p for p in (evidence_markdown(answer.evidence), answer.text) if p]
+    quoted = [f"> [{c.n}] " + " ".join(f"“{q}”" for q in c.quotes) for c in answer.citations if c.quotes and not set(c.quotes) <= quotes]
     if quoted:
         parts.append("\n".join(quoted))
     if answer.unsupported:
@@ -142,7 +149,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         try:
             narrow = make_filter(files, bodies, date_from, date_to)
             for partial in assistant.stream(message, narrow=narrow):
-                history[-1] = {"role": "assistant", "content": chat_text(partial.text, partial.answer)}
+                history[-1] = {"role": "assistant", "content": chat_text(partial.text, partial.answer, partial.evidence)}
                 if partial.answer is None or not partial.answer.citations:
                     yield history, "", sources_html(partial.passages, partial.answer), hidden, []
                 else:

@@ -27,7 +27,8 @@ _NOTED = (
     "embedding_model", "embedding_backend", "embedding_threads", "embedding_batch_size", "chunk_size", "chunk_overlap",
     "retrieval_mode", "retrieval_depth", "rrf_k", "top_k", "translate_questions", "llm_model", "llm_threads",
     "llm_context", "llm_max_tokens", "llm_keep_system_state", "context_sentences", "context_chars", "store", "llm_url",
-    "chat_concurrency",
+    "chat_concurrency", "embedding_url", "embedding_server_batch", "embedding_concurrency", "section_weights", "prefer_weight",
+    "evidence_candidates", "evidence_rank_weight", "evidence_decline_score", "evidence_strong_similarity", "rerank_url",
 )  # fmt: skip
 
 

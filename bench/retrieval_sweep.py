@@ -61,8 +61,10 @@ def cached_translations(assistant: Assistant, path: Path) -> None:
     rewriter.translation = translation  # type: ignore[method-assign]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def sweep_setup(description: str | None) -> tuple[argparse.Namespace, Settings, Assistant]:
+    """A sweep's command line (gold files, --index-dir, --vary), its settings, and an Assistant whose model
+    translations come from the cache."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("gold", type=Path, nargs="+")
     parser.add_argument("--index-dir", type=Path)
     parser.add_argument("--vary", action="append", default=[], help="a variant: setting=value pairs, comma-separated")
@@ -70,6 +72,11 @@ def main() -> None:
     base = Settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
     assistant = Assistant(base)
     cached_translations(assistant, CACHE / f"translations.{base.llm_model_path.stem}.json")
+    return args, base, assistant
+
+
+def main() -> None:
+    args, base, assistant = sweep_setup(__doc__)
     golds = {g.stem: read_gold(g) for g in args.gold}
     for gold in golds.values():  # the translations, made once (or read from the cache)
         for q in gold:

@@ -67,11 +67,17 @@ class FakeEmbedder:
 
 
 class FakeGenerator:
-    """Replies with a fixed text, in pieces, and records the messages it was given (an ``interfaces.Generator``)."""
+    """Replies with a fixed text, in pieces, and records the messages it was given (an ``interfaces.Generator``);
+    asked to choose, it picks option ``choice`` (1: the best-ranked evidence; 0: none) with certainty."""
 
-    def __init__(self, reply: str) -> None:
+    def __init__(self, reply: str, choice: int = 1) -> None:
         self.reply = reply
+        self.choice = choice
         self.calls: list[list[dict[str, str]]] = []
+
+    def choose(self, messages: list[dict[str, str]], options: int) -> list[float]:
+        self.calls.append(messages)
+        return [1.0 if n == min(self.choice, options) else 0.0 for n in range(options + 1)]
 
     def warm_up(self) -> None:
         pass
@@ -149,10 +155,11 @@ def nearest(store: FaissStore, vector: np.ndarray, k: int) -> list:  # type: ign
 
 class ModelServer:
     """A real llama-cpp-python OpenAI-compatible server (``python -m llama_cpp.server``) on 127.0.0.1, as
-    ``assistant serve-model`` starts it; can be killed and started again on the same port."""
+    ``assistant serve-model`` (or, with ``embeddings``, ``assistant serve-embeddings``) starts it; can be killed and
+    started again on the same port."""
 
-    def __init__(self, model: Path, log: Path) -> None:
-        self.model, self.log, self.port = model, log, free_port()
+    def __init__(self, model: Path, log: Path, embeddings: bool = False) -> None:
+        self.model, self.log, self.port, self.embeddings = model, log, free_port(), embeddings
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -160,9 +167,13 @@ class ModelServer:
         import time
         import urllib.request
 
+        from assistant.embedding import embedding_server_command
         from assistant.generation import model_server_command
 
-        command = model_server_command(Settings(llm_context=4096), port=self.port, model=self.model)
+        if self.embeddings:
+            command = embedding_server_command(Settings(), port=self.port, model=self.model)
+        else:
+            command = model_server_command(Settings(llm_context=4096), port=self.port, model=self.model)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 180
@@ -180,6 +191,21 @@ class ModelServer:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+E5_GGUF = "multilingual-e5-small.gguf"
+
+
+@pytest.fixture
+def embedding_server(tmp_path: Path) -> Iterator[ModelServer]:
+    """multilingual-e5-small (GGUF) behind a real llama_cpp.server's /v1/embeddings on a free port."""
+    require_models(E5_GGUF)
+    server = ModelServer(MODELS / E5_GGUF, tmp_path / "embedding-server.log", embeddings=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
 
 
 @pytest.fixture

@@ -49,13 +49,26 @@ def test_run_batch_writes_schema(tmp_path: Path, tiny_corpus: Path) -> None:
     lines = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert lines == records and len(lines) == 2
     first = lines[0]
-    assert set(first) == {"id", "question", "answer", "abstained", "citations", "unsupported", "passages"}
+    assert set(first) == {"id", "question", "evidence", "answer", "abstained", "citations", "unsupported", "passages"}
     assert first["answer"] == "Inden 72 timer [1]." and first["abstained"] is False
     quote = "Vold og trusler skal politianmeldes inden 72 timer."
     assert first["citations"] == [{"n": 1, "passage_id": first["passages"][0]["id"], "attached": False, "quotes": [quote]}]
     p = first["passages"][0]
     assert set(p) == {"rank", "id", "doc", "title", "text", "score", "location"} and p["rank"] == 1
     assert p["location"]["line_start"] >= 1
+
+
+def test_batch_output_quotes_the_evidence_first(tmp_path: Path, tiny_corpus: Path) -> None:
+    assistant, _ = _assistant(tmp_path, tiny_corpus, "Vold skal anmeldes inden 72 timer.", evidence_candidates=4)
+    qfile = tmp_path / "q.txt"
+    qfile.write_text("Hvornår skal vold og trusler politianmeldes?\n", "utf-8")
+    out = tmp_path / "results.md"
+    (result,) = run_batch(assistant, read_questions(qfile), out)
+    record = result.to_record()
+    quote = "Vold og trusler skal politianmeldes inden 72 timer."
+    assert record["evidence"][0] == {"n": 1, "sentence": quote, "passage_id": record["passages"][0]["id"], "score": record["evidence"][0]["score"]}
+    report = out.read_text("utf-8")
+    assert report.index(f"> “{quote}” [1]") < report.index("Vold skal anmeldes inden 72 timer [1].")
 
 
 def test_retrieve_only_loads_no_model(tmp_path: Path, tiny_corpus: Path) -> None:

@@ -14,7 +14,7 @@ from assistant.settings import Settings
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", ["index", "ask", "batch", "serve", "setup-models", "settings"])
+@pytest.mark.parametrize("command", ["index", "ask", "batch", "serve", "serve-model", "serve-embeddings", "setup-models", "settings"])
 def test_every_command_has_help(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
@@ -36,6 +36,15 @@ def test_index_then_retrieve_only_batch(tmp_path: Path, tiny_corpus: Path, real_
     (record,) = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert record["id"] == "v" and record["answer"] is None
     assert "72 timer" in record["passages"][0]["text"] and record["passages"][0]["location"]["heading"] == "Ad. 2 Vold og trusler"
+
+
+def test_batch_without_a_usable_index_stops_at_once(tmp_path: Path) -> None:
+    questions = tmp_path / "q.txt"
+    questions.write_text("Hvad?\nHvornår?\n", "utf-8")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["batch", str(questions), "--output", str(out), "--index-dir", str(tmp_path / "none")])
+    assert result.exit_code == 1 and not out.exists()
+    assert result.output.strip().count("\n") == 0 and "assistant index --index-dir" in result.output
 
 
 def test_errors_are_one_line(tmp_path: Path) -> None:

@@ -169,6 +169,7 @@ def test_danish_lemmas(word: str, lemma: str) -> None:
     ("sentence", "claim"),
     [
         ("The passage states that the deadline is 72 hours.", "The deadline is 72 hours."),
+        ("The sentence states that police reporting of violence must be done within 72 hours [1].", "Police reporting of violence must be done within 72 hours [1]."),
         ("According to passage 2, the committee closed the school.", "The committee closed the school."),
         ("According to the minutes [1], the budget was approved.", "The budget was approved."),
         ("The passage [1] states: the agreement takes effect on 1 January 2016.", "The agreement takes effect on 1 January 2016."),

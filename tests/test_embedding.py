@@ -119,3 +119,22 @@ def test_batches_give_each_text_its_own_vector(backend: str) -> None:
     together = e.embed_passages(texts)
     alone = np.stack([e.embed_passages([t])[0] for t in texts])
     assert (together * alone).sum(axis=1).min() > 0.9999
+
+
+def test_an_embedding_server_that_is_not_there_is_one_line() -> None:
+    from assistant.embedding import EmbeddingServerError, ServerEmbedder
+    from bench._common import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    embedder = ServerEmbedder.from_settings(Settings(embedding_url=url, llm_retries=0, llm_timeout=5))
+    with pytest.raises(EmbeddingServerError, match=f"the embedding server at {url} failed") as failed:
+        embedder.embed_queries(["Hvad?"])
+    assert "\n" not in str(failed.value) and "assistant serve-embeddings" in str(failed.value)
+
+
+def test_the_settings_choose_the_embedder() -> None:
+    from assistant.embedding import Embedder, ServerEmbedder, embedder_from_settings
+
+    assert isinstance(embedder_from_settings(Settings()), Embedder)
+    served = embedder_from_settings(Settings(embedding_url="http://127.0.0.1:1/v1", embedding_api_model="e5"))
+    assert isinstance(served, ServerEmbedder) and served.name == "e5"

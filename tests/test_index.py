@@ -136,3 +136,32 @@ def test_awkward_files_are_reported_one_by_one_and_the_good_ones_indexed(tmp_pat
     assert set(docs) == {"good.txt", "good.docx", "good.html", "mixed.txt", "..\\..\\odd name.txt"}
     assert "Særlige bemærkninger fra Ældrerådet" in docs["mixed.txt"] and "Høringen" in docs["mixed.txt"]
     assert "alert" not in docs["good.html"]
+
+
+def test_several_councils_in_one_index_keep_their_names_apart(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
+    for council in ("greve", "aarhus"):
+        (tmp_path / council).mkdir()
+        (tmp_path / council / "referat.txt").write_text(f"1. Budget\nBudgettet i {council} blev vedtaget.\n", "utf-8")
+    plain = build([tmp_path / "greve", tmp_path / "aarhus"], tmp_path / "one", fake_embedder)
+    assert plain.documents == 1 and "has the same name as" in str(plain.problems[0])  # reported, the run goes on
+    named = {tmp_path / "greve": "Greve", tmp_path / "aarhus": "Aarhus"}
+    report = build([tmp_path / "greve", tmp_path / "aarhus"], tmp_path / "two", fake_embedder, municipalities=named)
+    assert report.documents == 2 and not report.problems
+    store = FaissStore.load(tmp_path / "two")
+    assert {d: m["municipality"] for d, (_, m) in store._docs.items()} == {"Greve/referat.txt": "Greve", "Aarhus/referat.txt": "Aarhus"}  # noqa: SLF001
+    assert store.manifest["municipalities"] == {str((tmp_path / "greve").resolve()): "Greve", str((tmp_path / "aarhus").resolve()): "Aarhus"}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "paths", "named"),
+    [
+        (["seeds"], ["seeds"], {}),
+        (["Greve=../greve.jsonl", "seeds"], ["../greve.jsonl", "seeds"], {"../greve.jsonl": "Greve"}),
+        (["a/b=c"], ["a/b=c"], {}),  # a path with "=" in it stays a path
+    ],
+)
+def test_index_sources_on_the_command_line(arguments: list[str], paths: list[str], named: dict[str, str]) -> None:
+    from assistant.cli import _sources
+
+    got_paths, got_named = _sources(arguments)
+    assert got_paths == [Path(p) for p in paths] and got_named == {Path(p): n for p, n in named.items()}

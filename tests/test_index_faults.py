@@ -87,3 +87,34 @@ def test_nothing_to_index_keeps_the_existing_index(tmp_path: Path, tiny_corpus: 
     with pytest.raises(NoDocuments, match="the existing index is unchanged"):
         build([target], index_dir, fake_embedder)
     assert FaissStore.load(index_dir).manifest["documents"] == 2
+
+
+def test_an_interrupted_build_resumes_from_its_journal(tmp_path: Path, tiny_corpus: Path, fake_embedder, monkeypatch) -> None:  # noqa: ANN001
+    """The embedder fails after one slice (a server that went away): the previous index stays usable, the slice's
+    vectors stay in the journal, and the next run embeds only the rest."""
+    from assistant import indexing
+    from tests.conftest import FakeEmbedder
+
+    index_dir = tmp_path / "index"
+    build([tiny_corpus], index_dir, fake_embedder)
+    for n in range(3):
+        (tiny_corpus / f"new{n}.txt").write_text(f"1. Punkt {n}\nEt nyt dokument nummer {n} om skoler og veje.\n", "utf-8")
+    monkeypatch.setattr(indexing, "JOURNAL_SLICE", 1)
+
+    class Failing(FakeEmbedder):
+        calls = 0
+
+        def embed_passages(self, texts, progress=None):  # noqa: ANN001, ANN201
+            Failing.calls += 1
+            if Failing.calls > 1:
+                raise ConnectionError("the embedding server went away")
+            return super().embed_passages(texts, progress)
+
+    with pytest.raises(ConnectionError):
+        build([tiny_corpus], index_dir, Failing())
+    assert FaissStore.load(index_dir).manifest["documents"] == 2  # the previous index, whole
+    assert len(list((tmp_path / "index.partial").glob("hashes-*.json"))) == 1
+    counting = FakeEmbedder()
+    report = build([tiny_corpus], index_dir, counting)
+    assert report.documents == 5 and report.resumed == 1 and report.embedded == 2 and counting.embedded == 2
+    assert not (tmp_path / "index.partial").exists()  # in the index now

@@ -10,10 +10,14 @@ from assistant.settings import Settings
 from tests.conftest import FakeEmbedder, FakeGenerator, build
 
 
-def _assistant(tmp_path: Path, corpus: Path, reply: str, min_score: float = 0.1) -> tuple[Assistant, FakeGenerator]:
-    embedder, generator = FakeEmbedder(), FakeGenerator(reply)
+def _assistant(
+    tmp_path: Path, corpus: Path, reply: str, min_score: float = 0.1, choice: int = 1, **overrides: object
+) -> tuple[Assistant, FakeGenerator]:
+    """An Assistant over ``corpus`` with fakes; the model writes freely unless ``evidence_candidates`` is given."""
+    embedder, generator = FakeEmbedder(), FakeGenerator(reply, choice)
     # The hashing fake's cosines are not e5's: the similarity check is left to the real-model tests.
-    settings = Settings(index_dir=tmp_path / "index", min_score=min_score, top_k=3, translate_questions=False, verify_threshold=0.0)
+    values = dict(index_dir=tmp_path / "index", min_score=min_score, top_k=3, translate_questions=False, verify_threshold=0.0, evidence_candidates=0)
+    settings = Settings(**{**values, **overrides})  # type: ignore[arg-type]
     build([corpus], settings.index_dir, embedder)
     return Assistant(settings, embedder=embedder, generator=generator, store=FaissStore.load(settings.index_dir)), generator  # type: ignore[arg-type]
 
@@ -64,3 +68,29 @@ def test_answer_without_words_or_without_any_source_abstains(tmp_path: Path, tin
     assistant.citations.attach_threshold = 1.01  # nothing can be attached: the reply has no source at all
     answer = assistant.ask("What is the capital of France?")
     assert answer.abstained and answer.text == "The documents do not say." and answer.citations == []
+
+
+def test_evidence_comes_first_then_the_chosen_sentence_is_phrased(tmp_path: Path, tiny_corpus: Path) -> None:
+    assistant, generator = _assistant(tmp_path, tiny_corpus, "Vold skal anmeldes inden 72 timer.", evidence_candidates=4)
+    steps = list(assistant.stream("Hvornår skal vold og trusler politianmeldes?"))
+    first = steps[0]
+    assert first.text == "" and first.evidence and "72 timer" in first.evidence[0].sentence  # before the model
+    answer = steps[-1].answer
+    assert answer is not None and not answer.abstained
+    assert answer.text == "Vold skal anmeldes inden 72 timer [1]." and answer.dropped_citations == 0
+    # the chosen sentence first, then the next best-ranked one; each cites its passage, quoted there
+    assert answer.evidence[0] == first.evidence[0] and len(answer.evidence) == 2 and first.evidence[0].sentence in answer.citations[0].quotes
+    assert {e.n for e in answer.evidence} == {c.n for c in answer.citations}
+    choice, phrase = generator.calls
+    assert "Which sentence answers the question?" in choice[1]["content"] and "72 timer" in choice[1]["content"]
+    assert phrase[: len(choice)] == choice and phrase[-2] == {"role": "assistant", "content": "1"}  # the same context, a few tokens more
+    assert answer.render().startswith("“Vold og trusler skal politianmeldes inden 72 timer.” [1] — HovedMED referat, 2015, Ad. 2")
+
+
+def test_the_model_choosing_none_declines_unless_a_sentence_matches_strongly(tmp_path: Path, tiny_corpus: Path) -> None:
+    assistant, generator = _assistant(tmp_path, tiny_corpus, "unused", choice=0, evidence_candidates=4)
+    answer = assistant.ask("Hvornår skal vold og trusler politianmeldes?")
+    assert answer.abstained and answer.text == "Det fremgår ikke af dokumenterne." and len(generator.calls) == 1  # no phrase asked
+    assistant.citations.strong_similarity = 0.0  # every best sentence matches strongly: answered from it
+    answer = assistant.ask("Hvornår skal vold og trusler politianmeldes?")
+    assert not answer.abstained and "72 timer" in answer.evidence[0].sentence

@@ -112,3 +112,11 @@ def test_ask_json_through_a_server_with_the_default_model(tmp_path: Path, seeds_
     ids = {p["id"] for p in record["passages"]}
     assert record["citations"] and all(c["passage_id"] in ids for c in record["citations"])
     assert all(1 <= int(n) <= len(record["passages"]) for n in re.findall(r"\[(\d+)\]", record["answer"]))
+
+
+def test_a_choice_goes_through_the_server_as_one_digit(small_model_server: ModelServer) -> None:
+    """Select, then phrase, through the server: the choice is one digit held by the grammar, with probabilities."""
+    generator = _generator(small_model_server.url)
+    messages = [{"role": "user", "content": "Options: (1) Paris (2) Copenhagen (3) Oslo. Which is the capital of Denmark? Reply with its number only, 0 if none."}]
+    probabilities = generator.choose(messages, 3)
+    assert len(probabilities) == 4 and abs(sum(probabilities) - 1.0) < 1e-6 and max(probabilities) > 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .e5 import ensure_e5
+from .e5_gguf import ensure_e5_gguf
 from .gemma import ensure_gemma
 from .gguf import GGUF_MODELS, ensure_gguf
 from .onnx import ONNX_FILES, ensure_onnx
@@ -22,7 +23,8 @@ __all__ = ["GGUF_MODELS", "ModelSetupError", "ensure_onnx", "setup_models"]
 
 def setup_models(models_dir: Path, which: tuple[str, ...], progress: Progress, embedding_backend: str) -> list[Path]:
     """Put the embedding model (with its ONNX export for an ONNX ``embedding_backend``) and the named models in
-    ``models_dir``: GGUF answer models (keys of ``GGUF_MODELS``) and "embeddinggemma" (an opt-in embedding model)."""
+    ``models_dir``: GGUF answer models (keys of ``GGUF_MODELS``), "embeddinggemma" (an opt-in embedding model) and
+    "e5-gguf" (the embedding model as GGUF, for an embedding server run by llama.cpp)."""
     e5 = ensure_e5(models_dir, progress)
     if embedding_backend in ONNX_FILES:
         ensure_onnx(e5, embedding_backend, progress)
@@ -31,7 +33,10 @@ def setup_models(models_dir: Path, which: tuple[str, ...], progress: Progress, e
         if key == "embeddinggemma":
             placed.append(ensure_gemma(models_dir, progress))
             continue
+        if key == "e5-gguf":
+            placed.append(ensure_e5_gguf(models_dir, e5, progress))
+            continue
         if key not in GGUF_MODELS:
-            raise ModelSetupError(f"unknown model '{key}'; choose from {', '.join(GGUF_MODELS)}, embeddinggemma")
+            raise ModelSetupError(f"unknown model '{key}'; choose from {', '.join(GGUF_MODELS)}, embeddinggemma, e5-gguf")
         placed.append(ensure_gguf(GGUF_MODELS[key], models_dir, progress))
     return placed

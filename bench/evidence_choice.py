@@ -1,0 +1,114 @@
+"""The model's choice among the evidence sentences, and how to weigh it with the ranking, on gold files with facts
+and unanswerable questions. Each question goes once through the real path up to the choice (retrieval with the
+English questions' translation, evidence, the model's one-token choice); each sentence is marked for whether it
+states the gold facts. Then every weighing in the grid is scored without running the model again:
+
+    python -m bench.evidence_choice tests/eval/{seeds,aarhus,greve,greve-answers}.jsonl --index-dir DIR
+
+Per weighing: answerable questions answered from a sentence that states the facts, false abstentions, unanswerable
+questions declined; and the same for the model's choice alone and the ranking alone. The per-question choices are
+kept in bench/.cache/evidence_choice.json (--grid-only scores them again); saved as bench/results/evidence_choice.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from assistant.evaluation import fact_present, read_gold
+from assistant.qa import Assistant
+from assistant.settings import Settings
+from bench._common import save
+from bench.retrieval_sweep import CACHE, cached_translations
+
+DETAILS = CACHE / "evidence_choice.json"
+RANK_WEIGHTS = (0.0, 2.0, 5.0, 10.0, 20.0, 50.0)
+DECLINE_SCORES = (0.7, 0.8, 0.85, 0.9, 0.95, 1.0)
+STRONG = (0.85, 0.88, 0.9, 0.92, 1.0)
+
+
+def collect(gold_files: list[Path], settings: Settings) -> list[dict[str, Any]]:
+    """Each question through the real path up to the model's choice."""
+    assistant = Assistant(settings)
+    cached_translations(assistant, CACHE / f"translations.{settings.llm_model_path.stem}.json")
+    rows = []
+    for q in (q for g in gold_files for q in read_gold(g) if q.facts or not q.answerable):
+        query = assistant.rewriter.run(q.question, bodies=assistant.bodies)
+        context = assistant.context.run(query, assistant.retriever().run(query))
+        evidence = context.evidence
+        start = time.perf_counter()
+        probabilities = assistant.generator.choose(assistant.prompt.choice_messages(query, evidence), len(evidence)) if evidence else [1.0]
+        rows.append({
+            "id": q.id, "lang": q.lang, "answerable": q.answerable, "seconds": round(time.perf_counter() - start, 2), "p": probabilities,
+            "score": [e.score for e in evidence], "similarity": [e.similarity for e in evidence],
+            "states": [q.answerable and all(fact_present(f, e.sentence) for f in q.facts) for e in evidence],
+        })  # fmt: skip
+        print(".", end="", flush=True)
+    print()
+    return rows
+
+
+def chosen(row: dict[str, Any], rank_weight: float, decline: float, strong: float) -> int | None:
+    """The index of the sentence answered from (None: declined), as ``CitationChecker.pick`` weighs it."""
+    if not row["score"]:
+        return None
+    scores = [decline, *row["score"]]
+    weights = [p * math.exp(rank_weight * s) for p, s in zip(row["p"], scores)]
+    best = max(range(len(weights)), key=lambda k: weights[k])
+    if best == 0:
+        return 0 if row["similarity"][0] >= strong else None
+    return best - 1
+
+
+def outcome(rows: list[dict[str, Any]], pick: Any) -> dict[str, float]:
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    picks = {r["id"]: pick(r) for r in rows}
+    right = sum(picks[r["id"]] is not None and r["states"][picks[r["id"]]] for r in answerable)
+    declined = sum(picks[r["id"]] is None for r in answerable)
+    return {
+        "states_facts": round(right / len(answerable), 3),
+        "false_abstentions": round(declined / len(answerable), 3),
+        "abstained_unanswerable": round(sum(picks[r["id"]] is None for r in unanswerable) / len(unanswerable), 3) if unanswerable else 0.0,
+        "facts_in_candidates": round(sum(any(r["states"]) for r in answerable) / len(answerable), 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("gold", type=Path, nargs="*")
+    parser.add_argument("--index-dir", type=Path)
+    parser.add_argument("--grid-only", action="store_true", help="score the kept choices again, without the model")
+    args = parser.parse_args()
+    settings = Settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
+    if args.grid_only:
+        rows = json.loads(DETAILS.read_text("utf-8"))
+    else:
+        rows = collect(args.gold, settings)
+        DETAILS.parent.mkdir(exist_ok=True)
+        DETAILS.write_text(json.dumps(rows), "utf-8")
+    result: dict[str, Any] = {"questions": len(rows), "choice_seconds_median": statistics.median(r["seconds"] for r in rows)}
+    result["model alone"] = outcome(rows, lambda r: chosen(r, 0.0, 0.0, 1.1))
+    result["ranking alone (best sentence)"] = outcome(rows, lambda r: 0 if r["score"] else None)
+    grid = []
+    for lam, tau, sigma in itertools.product(RANK_WEIGHTS, DECLINE_SCORES, STRONG):
+        o = outcome(rows, lambda r, lam=lam, tau=tau, sigma=sigma: chosen(r, lam, tau, sigma))
+        grid.append({"rank_weight": lam, "decline_score": tau, "strong_similarity": sigma, **o})
+    # The weighing that answers most questions from the right sentence while declining as many unanswerable ones.
+    grid.sort(key=lambda g: -(g["states_facts"] + g["abstained_unanswerable"] * 0.5 - g["false_abstentions"] * 0.5))
+    result["best weighings"] = grid[:10]
+    for name in ("model alone", "ranking alone (best sentence)"):
+        print(f"{name:<32} {result[name]}")
+    for g in grid[:10]:
+        print(g)
+    print(f"saved {save('evidence_choice', result, settings)}")
+
+
+if __name__ == "__main__":
+    main()

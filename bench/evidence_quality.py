@@ -1,0 +1,62 @@
+"""The evidence ranking on gold files with facts: does the best-ranked sentence (the one quoted at once) state the
+answer, or one of the best two, or of the candidates offered to the model; and how do the best scores of answerable
+and unanswerable questions compare (where an abstention threshold can stand). No answer model is run, but for the
+English questions' translation (kept in the sweep's cache).
+
+    python -m bench.evidence_quality tests/eval/{seeds,aarhus,greve,greve-answers}.jsonl --index-dir DIR \\
+        --vary "" --vary "evidence_overlap_weight=0.2,evidence_kind_weight=0.05"
+
+Saved as bench/results/evidence_quality.json.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+from assistant.context import ContextBuilder
+from assistant.evaluation import fact_present, read_gold
+from bench._common import save
+from bench.retrieval_sweep import parse_variant, sweep_setup
+
+
+def main() -> None:
+    args, base, assistant = sweep_setup(__doc__)
+    gold = [q for g in args.gold for q in read_gold(g) if q.facts or not q.answerable]
+    retrieved = {}
+    for q in gold:  # retrieval is the same in every variant
+        query = assistant.rewriter.run(q.question, bodies=assistant.bodies)
+        retrieved[q.id] = (query, assistant.retriever().run(query))
+    result: dict[str, Any] = {"gold": [g.name for g in args.gold], "questions": len(gold), "variants": {}}
+    for variant in args.vary or [""]:
+        settings = base.model_copy(update=parse_variant(variant))
+        builder = ContextBuilder.from_settings(settings, assistant.embedder)
+        found = {1: 0, 2: 0, settings.evidence_candidates: 0}
+        answerable = 0
+        best: dict[str, list[float]] = {"answerable": [], "unanswerable": []}
+        seconds = []
+        for q in gold:
+            query, hits = retrieved[q.id]
+            start = time.perf_counter()
+            evidence = builder.run(query, hits).evidence
+            seconds.append(time.perf_counter() - start)
+            best["answerable" if q.answerable else "unanswerable"].append(evidence[0].similarity if evidence else 0.0)
+            if not q.answerable:
+                continue
+            answerable += 1
+            for n in found:
+                found[n] += any(all(fact_present(f, e.sentence) for f in q.facts) for e in evidence[:n])
+        figures = {
+            **{f"facts_in_top{n}": round(v / answerable, 3) for n, v in found.items()},
+            "best_similarity_median": {k: round(statistics.median(v), 3) if v else None for k, v in best.items()},
+            "ranking_ms_median": round(statistics.median(seconds) * 1000, 1),
+        }
+        result["variants"][variant or "(settings)"] = figures
+        print(variant or "(settings)")
+        print("   ", "  ".join(f"{k} {v}" for k, v in figures.items()), flush=True)
+    print(f"saved {save('evidence_quality', result, base)}")
+
+
+if __name__ == "__main__":
+    main()
