@@ -38,8 +38,9 @@ def _retrieval(r: dict[str, Any]) -> str:
 def _answers(r: dict[str, Any]) -> str:
     f, by = r["figures"]["all"], r["figures"]
     per = lambda key: " / ".join(f"{by[lang][key]:.3f}" for lang in ("da", "en") if lang in by)  # noqa: E731
+    line = f", in the model's line alone {f['facts_in_text']:.3f}" if "facts_in_text" in f else ""
     return (
-        f"facts {f['facts']:.3f} (Danish / English {per('facts')}), false abstentions {f['false_abstentions']:.3f} ({per('false_abstentions')}), "
+        f"facts {f['facts']:.3f} (Danish / English {per('facts')}{line}), false abstentions {f['false_abstentions']:.3f} ({per('false_abstentions')}), "
         f"abstains on unanswerable {f['abstained_unanswerable']:.3f} ({per('abstained_unanswerable')}), invalid [n] {f['invalid_markers']}, "
         f"{f['seconds_per_answer']} s/answer"
     )
@@ -76,7 +77,8 @@ def _load(r: dict[str, Any]) -> str:
 
 
 def _latency(r: dict[str, Any]) -> str:
-    return f"{r['first_token_s_median']} s / {r['full_answer_s_median']} s (cold {r['cold_first_token_s']} / {r['cold_full_answer_s']} s)"
+    evidence = f"{r['first_evidence_s_median']} s / " if "first_evidence_s_median" in r else ""
+    return f"{evidence}{r['first_token_s_median']} s / {r['full_answer_s_median']} s (cold {r['cold_first_token_s']} / {r['cold_full_answer_s']} s)"
 
 
 def _memory(r: dict[str, Any]) -> str:
@@ -95,15 +97,18 @@ def _prompt(r: dict[str, Any]) -> str:
 #: The README's headline rows: what, the result file, how it is shown, the command that measures it.
 HEADLINES: list[tuple[str, str, Callable[[dict[str, Any]], str], str]] = [
     ("retrieval, `seeds/` dev set (hybrid + translate)", "retrieval_quality.seeds", _retrieval, "python -m bench.retrieval_quality tests/eval/seeds.jsonl --translate"),
+    ("retrieval, Greve held-out test set (hybrid + translate)", "retrieval_quality.greve-test", _retrieval, "python -m bench.retrieval_quality tests/heldout/greve-test.jsonl --translate --index-dir DIR"),
     ("retrieval, Greve dev set (hybrid + translate)", "retrieval_quality.greve", _retrieval, "python -m bench.retrieval_quality tests/eval/greve.jsonl --translate --index-dir DIR"),
     ("retrieval, `seeds/` dev set, Milvus Lite", "retrieval_quality.seeds.milvus", _retrieval, "ASSISTANT_STORE=milvus python -m bench.retrieval_quality tests/eval/seeds.jsonl --translate"),
     ("retrieval, Greve dev set, Milvus Lite", "retrieval_quality.greve.milvus", _retrieval, "ASSISTANT_STORE=milvus python -m bench.retrieval_quality tests/eval/greve.jsonl --translate"),
     ("answers, `seeds/` dev set (seeds index)", "answer_quality.seeds", _answers, "python -m bench.answer_quality tests/eval/seeds.jsonl"),
     ("answers, dev set of 114 (seeds, Aarhus, Greve; one index of all)", "answer_quality.dev", _answers, "python -m bench.answer_quality tests/eval/{seeds,aarhus,greve,greve-answers}.jsonl --index-dir DIR --name dev"),
     ("index the Greve corpus (5,549 agenda items)", "index_throughput", _index, f"python -m bench.index_throughput {GREVE} --index-dir DIR"),
+    ("index 500 Greve items in process", "index_throughput.greve-500.in-process", _index, f"python -m bench.index_throughput {GREVE} --subset 500 --name greve-500.in-process"),
+    ("… through `assistant serve-embeddings` (same 2 cores)", "index_throughput.greve-500.server", _index, f"ASSISTANT_EMBEDDING_URL=… python -m bench.index_throughput {GREVE} --subset 500 --name greve-500.server"),
     ("retrieval p50 / p95 at scale (hybrid)", "scale_latency", _scale, "python -m bench.scale_latency --sizes 100000 1000000 --stores faiss milvus"),
     ("8 chat users at once", "load", _load, "python -m bench.load"),
-    ("example question: first token / full answer", "answer_latency", _latency, "python -m bench.answer_latency"),
+    ("example question: first evidence / first model token / full answer", "answer_latency", _latency, "python -m bench.answer_latency"),
     ("`serve` memory", "serve_memory", _memory, "python -m bench.serve_memory"),
     ("OCR robustness of the lexical channel", "ocr_robustness", _ocr, "python -m bench.ocr_robustness"),
     ("answer model's prompt speed (2 threads)", "prompt_throughput", _prompt, "python -m bench.prompt_throughput"),
@@ -131,6 +136,40 @@ def details(results: Results) -> str:
     return "\n".join(lines)
 
 
+#: The retrieval sets side by side: the held-out test set first, then the dev sets tuned on.
+RETRIEVAL_SETS = [
+    ("Greve test (160, held out)", "retrieval_quality.greve-test"),
+    ("Greve test, Milvus Lite", "retrieval_quality.greve-test.milvus"),
+    ("Greve dev (60)", "retrieval_quality.greve"),
+    ("Greve dev, Milvus Lite", "retrieval_quality.greve.milvus"),
+    ("Greve dev 2 (53)", "retrieval_quality.greve-dev2"),
+    ("seeds dev (44)", "retrieval_quality.seeds"),
+    ("seeds dev, Milvus Lite", "retrieval_quality.seeds.milvus"),
+]
+
+
+def _cell(figures: dict[str, Any], group: str, key: str) -> str:
+    return f"{figures[group][key]:.3f}" if group in figures else "—"
+
+
+def retrieval_sets(results: Results) -> str:
+    """bench/README.md's table of hybrid + translate retrieval on every set: by language, item-level, and by kind."""
+    rows = [
+        "| set | R@5 | Danish | English | R@10 | MRR@10 | item R@5 | item R@10 | names a committee | a year | a place | handled at several meetings |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, result in RETRIEVAL_SETS:
+        if result not in results:
+            continue
+        f = results[result]["hybrid"]
+        kinds = " | ".join(_cell(f, f"kind:{k}", "recall@5") for k in ("committee", "year", "place", "multi"))
+        rows.append(
+            f"| {name} | **{f['all']['recall@5']:.3f}** | {_cell(f, 'da', 'recall@5')} | {_cell(f, 'en', 'recall@5')} | {f['all']['recall@10']:.3f} | "
+            f"{f['all']['mrr@10']:.3f} | {_cell(f, 'item:all', 'recall@5')} | {_cell(f, 'item:all', 'recall@10')} | {kinds} |"
+        )
+    return "\n".join(rows)
+
+
 def example(results: Results) -> str:
     """The README's example answer (the mission's first question), as `assistant ask` printed it."""
     if "example_answers" not in results:
@@ -151,7 +190,7 @@ def rendered(results: Results) -> dict[Path, str]:
     readme, bench = ROOT / "README.md", ROOT / "bench" / "README.md"
     return {
         readme: _replace(_replace(readme.read_text("utf-8"), "figures", headline(results)), "example", example(results)),
-        bench: _replace(bench.read_text("utf-8"), "results", details(results)),
+        bench: _replace(_replace(bench.read_text("utf-8"), "results", details(results)), "retrieval-sets", retrieval_sets(results)),
     }
 
 

@@ -13,6 +13,11 @@ from assistant.settings import Settings
 from tests.test_ui import _served
 
 
+def _answer_line(message: str) -> str:
+    """The model's line of a chat message: the paragraph after the evidence quoted first ("> …" lines)."""
+    return next(p for p in message.split("\n\n") if not p.startswith(">"))
+
+
 class EchoGenerator:
     """Answers with the question it was asked, slowly, and records how many callers were inside at once."""
 
@@ -24,12 +29,17 @@ class EchoGenerator:
     def warm_up(self) -> None:
         pass
 
+    def choose(self, messages: list[dict[str, str]], options: int) -> list[float]:
+        """Always the best-ranked sentence: the answer is then phrased on it, one call after the choice."""
+        return [0.0, 1.0] + [0.0] * (options - 1)
+
     def stream(self, messages: list[dict[str, str]], passages: int = 0) -> Iterator[str]:
         with self._count:
             self.inside += 1
             self.most_inside = max(self.most_inside, self.inside)
         try:
-            question = re.search(r"Question: (.*)", messages[-1]["content"]).group(1)  # type: ignore[union-attr]
+            # the question stands in the choice prompt; the phrasing step adds only its instruction after it
+            question = re.search(r"Question: (.*)", "\n".join(m["content"] for m in messages)).group(1)  # type: ignore[union-attr]
             for word in f"Svar på: {question} [1].".split(" "):
                 time.sleep(0.02)
                 yield word + " "
@@ -55,7 +65,8 @@ def test_eight_simultaneous_users_each_get_their_own_answer(seeds_index, seeds_s
             result = Client(url, verbose=False).predict(question, [], [], [], "", "", api_name="/respond")
             history = result[0]
             content = history[-1]["content"]
-            return content if isinstance(content, str) else " ".join(part.get("text", "") for part in content)
+            text = content if isinstance(content, str) else " ".join(part.get("text", "") for part in content)
+            return _answer_line(text)
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             answers = list(pool.map(ask, questions))
@@ -66,8 +77,8 @@ def test_eight_simultaneous_users_each_get_their_own_answer(seeds_index, seeds_s
 
 
 class SlowOpenAIServer:
-    """A slow fake of an OpenAI-compatible server, over real HTTP: streams "Svar på: <question> [1]." word by word and
-    records how many replies it was writing at once."""
+    """A slow fake of an OpenAI-compatible server, over real HTTP: asked for one token (the choice), replies "1"; asked to
+    stream, streams "Svar på: <question> [1]." word by word and records how many replies it was writing at once."""
 
     def __init__(self) -> None:
         import asyncio
@@ -75,7 +86,7 @@ class SlowOpenAIServer:
 
         import uvicorn
         from starlette.applications import Starlette
-        from starlette.responses import StreamingResponse
+        from starlette.responses import JSONResponse, StreamingResponse
         from starlette.routing import Route
 
         from tests.conftest import free_port
@@ -84,7 +95,12 @@ class SlowOpenAIServer:
 
         async def chat(request):  # noqa: ANN001, ANN202
             body = await request.json()
-            question = re.search(r"Question: (.*)", body["messages"][-1]["content"]).group(1)  # type: ignore[union-attr]
+            if not body.get("stream"):
+                # the choice among the evidence sentences: one token, "1", with its log-probability
+                logprobs = {"content": [{"token": "1", "logprob": 0.0, "bytes": None, "top_logprobs": [{"token": "1", "logprob": 0.0, "bytes": None}]}]}
+                choice = {"index": 0, "message": {"role": "assistant", "content": "1"}, "finish_reason": "length", "logprobs": logprobs}
+                return JSONResponse({"id": "x", "object": "chat.completion", "created": 0, "model": "fake", "choices": [choice]})
+            question = re.search(r"Question: (.*)", "\n".join(m["content"] for m in body["messages"])).group(1)  # type: ignore[union-attr]
 
             def chunk(content: str | None, finish: str | None) -> str:
                 delta = {"content": content} if content is not None else {}
@@ -140,7 +156,7 @@ def test_four_users_at_once_through_a_model_server_each_get_their_own_answer_and
             def ask(question: str) -> tuple[str, str]:
                 history, _, sources, _ = Client(url, verbose=False).predict(question, [], [], [], "", "", api_name="/respond")
                 content = history[-1]["content"]
-                return (content if isinstance(content, str) else " ".join(p.get("text", "") for p in content)), sources
+                return _answer_line(content if isinstance(content, str) else " ".join(p.get("text", "") for p in content)), sources
 
             with ThreadPoolExecutor(max_workers=4) as pool:
                 answers = list(pool.map(ask, questions))
@@ -149,6 +165,9 @@ def test_four_users_at_once_through_a_model_server_each_get_their_own_answer_and
     for question, (answer, sources) in zip(questions, answers):
         name = question.split()[1]
         assert re.findall(r"bruger (\w+)", answer) == [name], answer  # nobody got another user's answer
-        own = assistant.retrieve(question, translate=False)[0].chunk  # the first passage of this question, and its alone
-        assert f"[1] {own.doc_title}" in sources.replace("&#x27;", "'") and own.location in sources, (question, sources[:300])
+        # the passage of this question's best-ranked sentence, the one the answer is built on, and its alone
+        query = assistant.rewriter.run(question, translate=False, bodies=assistant.bodies)
+        best = assistant.context.run(query, assistant.retrieve(question, translate=False)).evidence[0]
+        own = best.hit.chunk
+        assert f"[{best.n}] {own.doc_title}" in sources.replace("&#x27;", "'") and own.location in sources, (question, sources[:300])
     assert fake.most_inside >= 2  # the answers were written at the same time, not one after another
