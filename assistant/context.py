@@ -2,10 +2,11 @@
 
 The prompt is most of the waiting time (≈ 60 prompt tokens/s on 2 cores) and small models answer better from a short
 context: passages under the relevance floor are left out, and each passage is cut to its sentences most similar to
-the question. The same sentences are ranked as the answer itself (evidence): by similarity to the question, by the
-words they share with it (and with its Danish forms), and by whether they hold the kind of answer it asks for (an
-amount for "how many", a date for "when", a name for "who", a decision's verb for "what was decided"). The best are
-quoted before the model has read anything, and offered to the model to choose from.
+the question. The same sentences are ranked as the answer itself (evidence): by similarity to the question (or to its
+Danish translation, whichever is closer), by the share they hold of the words of its closest wording, and by whether
+they hold the kind of answer it asks for (an amount for "how many", a date for "when", a name for "who", a decision's
+verb for "what was decided"). The best are quoted before the model has read anything, and offered to the model to
+choose from.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class ContextBuilder:
         self.sentences = sentences  #: sentences shown of each passage (0: all)
         self.chars = chars  #: characters shown in all (0: no limit)
         self.evidence = evidence  #: sentences ranked as evidence (0: none)
-        self.overlap_weight = overlap_weight  #: weight of the share of the question's words a sentence holds
+        self.overlap_weight = overlap_weight  #: weight of the share a sentence holds of the words of the question's closest wording
         self.kind_weight = kind_weight  #: added to a sentence holding the kind of answer the question asks for
 
     @classmethod
@@ -47,7 +48,7 @@ class ContextBuilder:
         """The Context for ``query`` from its retrieved ``hits``: empty when no passage reaches the relevance floor."""
         relevant = [h for h in hits if h.score >= self.min_score]
         splits = [passage_sentences(h.chunk.text) for h in relevant]
-        sims = self._similarities(query.question, splits, always=self.evidence > 0)
+        sims = self._similarities(_wordings(query), splits, always=self.evidence > 0)
         return Context(relevant, self._shown(splits, sims), self._evidence(query, relevant, splits, sims))
 
     def best_sentences(self, question: str, hits: list[Hit]) -> list[str]:
@@ -58,7 +59,7 @@ class ContextBuilder:
         sentence already shown in an earlier passage (chunks overlap) is not shown twice.
         """
         splits = [passage_sentences(h.chunk.text) for h in hits]
-        return self._shown(splits, self._similarities(question, splits))
+        return self._shown(splits, self._similarities([question], splits))
 
     def _fresh(self, splits: list[list[str]]) -> list[list[int]]:
         """Per passage, its sentences that no earlier passage showed, in order."""
@@ -75,13 +76,14 @@ class ContextBuilder:
             return False
         return budget > 0 or not all(len(f) <= keep and (f or len(s) <= 1) for f, s in zip(self._fresh(splits), splits))
 
-    def _similarities(self, question: str, splits: list[list[str]], always: bool = False) -> list[list[float]] | None:
-        """Each sentence's cosine similarity to the question (None when neither the choice nor the evidence needs it)."""
+    def _similarities(self, wordings: list[str], splits: list[list[str]], always: bool = False) -> list[list[float]] | None:
+        """Each sentence's cosine similarity to the question, the best over its ``wordings`` (None when neither the
+        choice nor the evidence needs it)."""
         flat = [s for sentences in splits for s in sentences]
         if not flat or not (always or self._needs_choice(splits)):
             return None
-        query = self.embedder.embed_queries([question])[0]
-        scores = iter(self.embedder.embed_passages(flat) @ query)
+        queries = self.embedder.embed_queries(wordings)
+        scores = iter((self.embedder.embed_passages(flat) @ queries.T).max(axis=1))
         return [[float(next(scores)) for _ in sentences] for sentences in splits]
 
     def _shown(self, splits: list[list[str]], sims: list[list[float]] | None) -> list[str]:
@@ -111,7 +113,9 @@ class ContextBuilder:
         """The passages' sentences ranked as the answer, best first, at most ``evidence`` of them."""
         if not self.evidence or sims is None:
             return ()
-        asked = {t for form in query.forms for t in terms(form.text)}
+        # Per wording of the question, its words: an English question's own words are never in a Danish sentence, so
+        # a sentence counts the share it holds of its best-matching wording, not of all wordings' words together.
+        asked = [words for words in ({*terms(form.text)} for form in query.forms) if words]
         kind = answer_kind(query.question)
         ranked: list[Evidence] = []
         for p, (hit, sentences) in enumerate(zip(hits, splits)):
@@ -120,12 +124,18 @@ class ContextBuilder:
                 if len(sentence) < _MIN_EVIDENCE_CHARS:
                     continue
                 words = set(terms(sentence))
-                overlap = len(asked & words) / len(asked) if asked else 0.0
+                overlap = max((len(wording & words) / len(wording) for wording in asked), default=0.0)
                 similarity = sims[p][fresh_index]
                 score = similarity + self.overlap_weight * overlap + self.kind_weight * (bool(kind) and holds_answer_kind(sentence, kind))
                 ranked.append(Evidence(p + 1, sentence, hit, score, similarity))
         ranked.sort(key=lambda e: -e.score)
         return tuple(ranked[: self.evidence])
+
+
+def _wordings(query: Query) -> list[str]:
+    """The question as asked and, for an English question, the answer model's Danish translation: a Danish sentence is
+    as similar to the question as to its closer wording (cross-lingual similarity runs lower than Danish to Danish)."""
+    return [query.question, *(form.text for form in query.forms if form.kind == "translation")]
 
 
 def without_heading(hit: Hit, sentence: str) -> str:

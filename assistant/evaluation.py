@@ -135,6 +135,12 @@ def read_gold(path: Path) -> list[GoldQuestion]:
     return gold
 
 
+def _own_document(q: GoldQuestion, hit: Hit) -> bool:
+    """Whether ``hit`` is of the gold document: its id, or its id under a municipality's name (an index of several
+    councils, ``assistant index NAME=PATH``, prefixes the ids of a named source's documents)."""
+    return hit.chunk.doc_id == q.doc or hit.chunk.doc_id.endswith("/" + q.doc)
+
+
 def _same_case(q: GoldQuestion, hit: Hit) -> bool:
     return bool(q.case) and hit.chunk.metadata.get("case_number") == q.case
 
@@ -143,7 +149,7 @@ def first_relevant_rank(q: GoldQuestion, hits: list[Hit]) -> int | None:
     """Rank of the first passage that contains an answer phrase (in the right document, or its case), or None."""
     phrases = [normalise(a) for a in q.answers]
     for hit in hits:
-        if q.doc and hit.chunk.doc_id != q.doc and not _same_case(q, hit):
+        if q.doc and not _own_document(q, hit) and not _same_case(q, hit):
             continue
         text = normalise(hit.chunk.text)
         if any(p in text for p in phrases):
@@ -154,7 +160,7 @@ def first_relevant_rank(q: GoldQuestion, hits: list[Hit]) -> int | None:
 def first_item_rank(q: GoldQuestion, hits: list[Hit]) -> int | None:
     """Rank of the first passage of the gold item (any passage), or of its case holding a phrase; None if neither."""
     answered = first_relevant_rank(q, hits)
-    own = next((h.rank for h in hits if h.chunk.doc_id == q.doc), None)
+    own = next((h.rank for h in hits if _own_document(q, h)), None)
     ranks = [r for r in (answered, own) if r is not None]
     return min(ranks) if ranks else None
 

@@ -124,11 +124,11 @@ class Settings(BaseSettings):
     evidence_candidates: int = Field(4, ge=0, le=9, description="Sentences of the passages ranked as the answer and offered to the model to choose from (0: the model writes freely).")
     evidence_chars: int = Field(200, ge=40, description="Most characters of each evidence sentence shown to the model to choose from.")
     evidence_shown: int = Field(2, ge=1, description="Best-ranked sentences quoted at once, before the model has read anything, and with the answer (the one it is built on first).")
-    evidence_overlap_weight: float = Field(0.5, ge=0.0, description="Weight, in the evidence ranking, of the share of the question's words (and its Danish forms') a sentence holds.")
+    evidence_overlap_weight: float = Field(0.5, ge=0.0, description="Weight, in the evidence ranking, of the share a sentence holds of the words of the question's closest wording (as asked, or a Danish form).")
     evidence_kind_weight: float = Field(0.1, ge=0.0, description="Added to a sentence's evidence score when it holds the kind of answer asked for (an amount, a date, a name, a decision).")
     evidence_rank_weight: float = Field(1.0, ge=0.0, description="How much the evidence ranking counts beside the model's choice of sentence (0: the model's choice alone).")
     evidence_decline_score: float = Field(1.2, description="The evidence score that 'none of the sentences' stands for when the model's choice is weighed with the ranking.")
-    evidence_strong_similarity: float = Field(0.88, description="A best evidence sentence at least this similar to the question is answered from even when the model chose none.")
+    evidence_strong_similarity: float = Field(0.88, description="A best evidence sentence at least this similar to the question (or its Danish translation) is answered from even when the model chose none.")
     verify_threshold: float = Field(0.78, description="Cosine similarity a sentence needs to the passage its [n] names for the marker to stand.")
     attach_threshold: float = Field(0.8, description="Cosine similarity an uncited sentence needs to a passage for it to be attached as its source.")
 

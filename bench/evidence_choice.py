@@ -28,8 +28,8 @@ from bench._common import save
 from bench.retrieval_sweep import CACHE, cached_translations
 
 DETAILS = CACHE / "evidence_choice.json"
-RANK_WEIGHTS = (0.0, 2.0, 5.0, 10.0, 20.0, 50.0)
-DECLINE_SCORES = (0.7, 0.8, 0.85, 0.9, 0.95, 1.0)
+RANK_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 5.0)
+DECLINE_SCORES = (0.9, 1.0, 1.1, 1.15, 1.2, 1.25, 1.3, 1.35, 1.4)
 STRONG = (0.85, 0.88, 0.9, 0.92, 1.0)
 
 
@@ -96,6 +96,12 @@ def main() -> None:
     result: dict[str, Any] = {"questions": len(rows), "choice_seconds_median": statistics.median(r["seconds"] for r in rows)}
     result["model alone"] = outcome(rows, lambda r: chosen(r, 0.0, 0.0, 1.1))
     result["ranking alone (best sentence)"] = outcome(rows, lambda r: 0 if r["score"] else None)
+    s = settings
+    result["the settings' weighing"] = outcome(rows, lambda r: chosen(r, s.evidence_rank_weight, s.evidence_decline_score, s.evidence_strong_similarity))
+    result["by language, the settings' weighing"] = {
+        lang: outcome(rows_, lambda r: chosen(r, s.evidence_rank_weight, s.evidence_decline_score, s.evidence_strong_similarity))
+        for lang in ("da", "en") if (rows_ := [r for r in rows if r["lang"] == lang])
+    }  # fmt: skip
     grid = []
     for lam, tau, sigma in itertools.product(RANK_WEIGHTS, DECLINE_SCORES, STRONG):
         o = outcome(rows, lambda r, lam=lam, tau=tau, sigma=sigma: chosen(r, lam, tau, sigma))
@@ -103,7 +109,7 @@ def main() -> None:
     # The weighing that answers most questions from the right sentence while declining as many unanswerable ones.
     grid.sort(key=lambda g: -(g["states_facts"] + g["abstained_unanswerable"] * 0.5 - g["false_abstentions"] * 0.5))
     result["best weighings"] = grid[:10]
-    for name in ("model alone", "ranking alone (best sentence)"):
+    for name in ("model alone", "ranking alone (best sentence)", "the settings' weighing", "by language, the settings' weighing"):
         print(f"{name:<32} {result[name]}")
     for g in grid[:10]:
         print(g)

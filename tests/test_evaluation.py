@@ -124,6 +124,8 @@ def _hit(rank: int, doc: str, text: str, case: str = "") -> object:
         ([("other", "ja, vedtaget i dag", "c2")], None, None),  # the phrase in another case: not found
         ([("x", "intet", ""), ("g", "et andet afsnit", "c1")], None, 2),  # the item, not the passage with the phrase
         ([("other", "et andet afsnit", "c1")], None, None),  # the same case without the phrase: not the item
+        ([("Greve/g", "ja, vedtaget i dag", "")], 1, 1),  # the gold item under its municipality's name (NAME=PATH)
+        ([("Greve/xg", "ja, vedtaget i dag", "")], None, None),  # another document whose name ends alike
     ],
 )
 def test_gold_item_and_same_case_rules(hits: list[tuple[str, str, str]], passage_rank: int | None, item_rank: int | None) -> None:

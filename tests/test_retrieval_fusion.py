@@ -147,3 +147,21 @@ def test_the_query_names_bodies_and_dates(question: str, bodies: tuple[str, ...]
     rewriter = QueryRewriter.from_settings(settings, Templates.load(settings.prompts_dir), None)
     query = rewriter.run(question, bodies=["Økonomiudvalget", "Byråd 2022-2025", "Plan- og Tryghedsudvalget"])
     assert query.prefer == Filter(bodies=bodies, date_from=date_from, date_to=date_to)
+
+
+def test_an_english_questions_evidence_is_scored_by_its_closer_danish_wording(fake_embedder) -> None:  # noqa: ANN001
+    """A Danish sentence is as similar to an English question as to its Danish translation, and holds the share of the
+    words of its best-matching wording: the English words, which no Danish sentence holds, do not dilute it."""
+    from assistant.danish import terms
+
+    question, translation = "When must violence be reported to the police?", "Hvornår skal vold politianmeldes inden for 72 timer?"
+    query = Query(question, "en", (QueryForm(question, 1.0, 0.0), QueryForm(translation, 1.0, 1.0, "translation")))
+    builder = ContextBuilder(fake_embedder, min_score=0.0, sentences=0, chars=0, evidence=2, overlap_weight=0.5)
+    best = builder.run(query, [_hit(A + " " + C, 1)]).evidence[0]
+    assert best.sentence == A
+    to = {text: float(fake_embedder.embed_passages([A])[0] @ fake_embedder.embed_queries([text])[0]) for text in (question, translation)}
+    assert best.similarity == pytest.approx(to[translation]) and to[translation] > to[question]
+    held = set(terms(A))
+    share = len(set(terms(translation)) & held) / len(set(terms(translation)))
+    pooled = len((set(terms(question)) | set(terms(translation))) & held) / len(set(terms(question)) | set(terms(translation)))
+    assert best.score - best.similarity == pytest.approx(0.5 * share) and share > pooled
