@@ -96,12 +96,12 @@ def main() -> None:
     result: dict[str, Any] = {"questions": len(rows), "choice_seconds_median": statistics.median(r["seconds"] for r in rows)}
     result["model alone"] = outcome(rows, lambda r: chosen(r, 0.0, 0.0, 1.1))
     result["ranking alone (best sentence)"] = outcome(rows, lambda r: 0 if r["score"] else None)
-    s = settings
-    result["the settings' weighing"] = outcome(rows, lambda r: chosen(r, s.evidence_rank_weight, s.evidence_decline_score, s.evidence_strong_similarity))
-    result["by language, the settings' weighing"] = {
-        lang: outcome(rows_, lambda r: chosen(r, s.evidence_rank_weight, s.evidence_decline_score, s.evidence_strong_similarity))
-        for lang in ("da", "en") if (rows_ := [r for r in rows if r["lang"] == lang])
-    }  # fmt: skip
+    def as_set(r: dict[str, Any]) -> int | None:
+        return chosen(r, settings.evidence_rank_weight, settings.evidence_decline_score, settings.evidence_strong_similarity)
+
+    result["the settings' weighing"] = outcome(rows, as_set)
+    languages = sorted({r["lang"] for r in rows})
+    result["by language, the settings' weighing"] = {lang: outcome([r for r in rows if r["lang"] == lang], as_set) for lang in languages}
     grid = []
     for lam, tau, sigma in itertools.product(RANK_WEIGHTS, DECLINE_SCORES, STRONG):
         o = outcome(rows, lambda r, lam=lam, tau=tau, sigma=sigma: chosen(r, lam, tau, sigma))
