@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .danish import (
-    FILLER, WORD, digits, holds_name, names, numbers, passage_sentences, repetition_start, split_sentences, without_source_talk,
+    FILLER, UNIT_KINDS, WORD, answer_kind, digits, holds_answer_kind, holds_name, mentioned_dates, names, numbers, passage_sentences,
+    repetition_start, split_sentences, without_source_talk,
 )  # fmt: skip
 from .interfaces import Embedder
 from .lexicon import Lexicon
@@ -169,6 +170,25 @@ def _past(heading: str, sentence: str) -> str:
     return rest if any(ch.isalnum() for ch in rest) else sentence
 
 
+def weigh_choice(
+    probabilities: list[float], scores: list[float], similarities: list[float], eligible: list[bool], rank_weight: float, decline_score: float,
+    strong_similarity: float,
+) -> int | None:  # fmt: skip
+    """The index of the evidence sentence to answer from, or None to decline. Option k (1 = the best-ranked sentence,
+    0 = none; ``probabilities`` are the model's, in that order) weighs p_k × exp(rank_weight × score_k), "none" its
+    probability × exp(rank_weight × decline_score); a sentence not ``eligible`` weighs nothing. When "none" weighs
+    most, the best eligible sentence is answered from all the same if it is at least ``strong_similarity`` similar."""
+    if not scores:
+        return None
+    weights = [p * math.exp(rank_weight * score) for p, score in zip(probabilities, [decline_score, *scores])]
+    weights = [w if k == 0 or eligible[k - 1] else 0.0 for k, w in enumerate(weights)]
+    best = max(range(len(weights)), key=lambda k: weights[k])
+    if best:
+        return best - 1
+    first = next((i for i, ok in enumerate(eligible) if ok), None)
+    return first if first is not None and similarities[first] >= strong_similarity else None
+
+
 class CitationChecker:
     """Turns the model's reply to a Context into the Answer."""
 
@@ -195,18 +215,22 @@ class CitationChecker:
         )  # fmt: skip
 
     def pick(self, query: Query, evidence: tuple[Evidence, ...], probabilities: list[float]) -> Evidence | None:
-        """The sentence to answer from: option k (1 = the best-ranked sentence, 0 = none) weighs the model's
-        probability of choosing it by exp(rank_weight × its evidence score), "none" by exp(rank_weight ×
-        decline_score); None (decline) when "none" weighs most and no sentence is ``strong_similarity`` similar to the
-        question: the model's refusal alone does not decline a question the minutes clearly answer. A sentence whose
-        passage lacks a place, body or person the question names answers nothing either."""
-        if not evidence:
-            return None
-        scores = [self.decline_score, *(e.score for e in evidence)]
-        weights = [p * math.exp(self.rank_weight * score) for p, score in zip(probabilities, scores)]
-        best = max(range(len(weights)), key=lambda k: weights[k])
-        chosen = evidence[best - 1] if best else evidence[0] if evidence[0].similarity >= self.strong_similarity else None
-        return chosen if chosen is not None and self._names_held(query.question, [chosen.hit]) else None
+        """The sentence to answer from: the model's choice weighed with the ranking (``weigh_choice``), among the
+        sentences that can answer; None (decline) when "none" weighs most and no sentence that can answer is
+        ``strong_similarity`` similar to the question: the model's refusal alone does not decline a question the
+        minutes clearly answer. A sentence can answer when it states an amount of the unit asked for (a price, a
+        length) and its passage holds every place, body, person and year the question names."""
+        best = weigh_choice(
+            probabilities, [e.score for e in evidence], [e.similarity for e in evidence], [self.can_answer(query.question, e) for e in evidence],
+            self.rank_weight, self.decline_score, self.strong_similarity,
+        )  # fmt: skip
+        return None if best is None else evidence[best]
+
+    def can_answer(self, question: str, evidence: Evidence) -> bool:
+        """Whether an evidence sentence can answer ``question``: it states an amount of the unit asked for, if one is
+        (a length is no price), and its passage holds the names and years the question mentions."""
+        kind = answer_kind(question)
+        return (kind not in UNIT_KINDS or holds_answer_kind(evidence.sentence, kind)) and self.names_held(question, [evidence.hit])
 
     def phrased(self, query: Query, context: Context, chosen: Evidence, reply: str, shown: int = 1) -> Answer:
         """The Answer built on ``chosen``: the model's line (or, when it gave none, the sentence itself) citing the
@@ -241,7 +265,7 @@ class CitationChecker:
         if not words or self.templates.says_not_found(words):
             return Answer(query.question, self.templates.not_found[query.language], [], passages, abstained=True, dropped_citations=checked.dropped)
         supported = support_sentences(checked, passages, self._similarity(passages), self.attach_threshold, self.verify_threshold, query.question)
-        if not supported.citations or not self._names_held(query.question, [c.hit for c in supported.citations]):
+        if not supported.citations or not self.names_held(query.question, [c.hit for c in supported.citations]):
             # Not one sentence has a source, or the sources are about another place, body or person than the question
             # names (a passage on Greve's buses does not answer for Odense's): nothing here may be shown as an answer.
             return Answer(query.question, self.templates.not_found[query.language], [], passages, abstained=True, dropped_citations=checked.dropped)
@@ -252,10 +276,14 @@ class CitationChecker:
             unsupported=supported.unsupported, unverified_citations=supported.unverified,
         )  # fmt: skip
 
-    def _names_held(self, question: str, cited: list[Hit]) -> bool:
-        """Whether every name the question mentions is in one of the cited passages (their text, title, agenda item,
-        body or municipality); an English name also counts in its Danish form ("Copenhagen" as "København")."""
+    def names_held(self, question: str, cited: list[Hit]) -> bool:
+        """Whether every name and year the question mentions is in one of the cited passages (their text, title, agenda
+        item, body, municipality or meeting date); an English name also counts in its Danish form ("Copenhagen" as
+        "København"). A passage on budget 2026 does not answer for budget 2027."""
         held = [" ".join((h.chunk.text, h.chunk.doc_title, h.chunk.heading, *h.chunk.metadata.values())) for h in cited]
+        for year in {d[:4] for d in mentioned_dates(question)}:
+            if not any(year in digits(text) for text in held):
+                return False
         for name in names(question):
             forms = [name, *(self.lexicon.lookup([name]) if self.lexicon is not None else [])]
             if not any(holds_name(text, form) for text in held for form in forms):

@@ -495,10 +495,20 @@ def named_bodies(text: str, bodies: list[str]) -> list[str]:
 # --- what kind of answer a question asks for, and whether a sentence holds one -------------------------------------
 
 #: The kinds of answer a question can ask for, each with the question's words that ask for it (Danish and English, as
-#: the question starts or goes on) and what a sentence holding such an answer shows.
+#: the question starts or goes on) and what a sentence holding such an answer shows. "money" and "length" are the
+#: amounts of a unit: a price is asked for by what it costs or pays, a length by "hvor lang"; "number" is any other
+#: amount or count.
 ANSWER_KINDS: dict[str, re.Pattern[str]] = {
+    "money": re.compile(
+        r"\b(hvad (koster|kostede|kostet|kostede)|hvor (meget|mange) (koster|kostede|penge|betal\w*)|hvor mange penge|hvilket beløb"
+        r"|hvor meget .{0,60}\b(betale|betaler|betalte|koste|donere\w*|bevilge\w*)\b"
+        r"|how much money|how much (does|did|do|will|would|is|was|has|have)\b.{0,60}\b(cost|costs|pay|paid|donate|donated|spend|spent)\b"
+        r"|what (amount|sum|price)|at what price)\b",
+        re.IGNORECASE,
+    ),
+    "length": re.compile(r"\b(hvor (lang|langt|bred|bredt|dyb|dybt)|how (wide|deep|far)|what length)\b", re.IGNORECASE),
     "number": re.compile(
-        r"\b(hvor (mange|meget|stor|store|høj|højt|lang|langt|længe|ofte)|hvad koster|hvilket beløb|how (many|much|large|big|high|long|often)"
+        r"\b(hvor (mange|meget|stor|stort|store|høj|højt|lang|langt|længe|ofte)|hvad koster|hvilket beløb|how (many|much|large|big|high|long|often)"
         r"|what (amount|sum|share|percentage|price))\b",
         re.IGNORECASE,
     ),
@@ -506,8 +516,18 @@ ANSWER_KINDS: dict[str, re.Pattern[str]] = {
     "name": re.compile(r"\b(hvem|hvilket udvalg|hvilken virksomhed|hvilket firma|who|whom|which (committee|company|firm|body|organisation|organization))\b", re.IGNORECASE),
     "decision": re.compile(r"\b(beslut\w*|vedt\w*|godkend\w*|decid\w*|decision|approv\w*|adopt\w*|agree\w*|resolv\w*)\b", re.IGNORECASE),
 }
+#: The kinds whose answer is an amount of a unit: a sentence without one cannot answer, however close its words are
+#: ("en 51 meter lang forbindelse" is no price, "18,8 mio. kr." no length).
+UNIT_KINDS = frozenset({"money", "length"})
 _MONTH_WORDS = "|".join(MONTHS)
 _A_DATE = re.compile(rf"\b(\d{{1,2}}\.\s*({_MONTH_WORDS})|({_MONTH_WORDS})\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}-\d{{1,2}}-\d{{4}}|(19|20)\d\d|uge \d+)\b", re.IGNORECASE)
+_AN_AMOUNT = r"(\d[\d.,]*|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r"|en|et|halv|halvanden)"
+_A_SUM = re.compile(
+    rf"\b{_AN_AMOUNT}\s*(mio|mia|mill|million|millioner|millions|milliard|milliarder|billion|billions|t\.?\s?kr|tkr|kr|kroner|kroners|dkk|euro|eur)\b"
+    r"|\b(kr|dkk)\.?\s*\d|\d\s*(€|\$)|(€|\$)\s*\d",
+    re.IGNORECASE,
+)
+_A_LENGTH = re.compile(rf"\b{_AN_AMOUNT}\s*(m|meter|meters|metres|km|kilometer|kilometers|kilometres|cm|mm|m2|m²|kvm|kvadratmeter|hektar|ha)(?![\w²])", re.IGNORECASE)
 _A_DECISION = re.compile(
     r"\b(besluttede|besluttet|beslutter|godkendte|godkendt|godkendes|vedtog|vedtaget|vedtages|anbefaler|anbefales|anbefalede|tiltrådte|tiltræder|"
     r"indstiller|indstillede|tog .{0,40}til efterretning|stemte|imod|undlod|afslag|bevilgede|bevilges|fastholdt)\b",
@@ -518,17 +538,22 @@ _A_NAME = re.compile(r"\b[A-ZÆØÅ][\wæøå]+(?:\s+[A-ZÆØÅ][\wæøå]+)+|\b
 
 
 def answer_kind(question: str) -> str:
-    """What the question asks for: "number" (how many, how much), "date" (when), "name" (who, which committee),
-    "decision" (what was decided), or "" when it asks for none of these."""
-    for kind in ("number", "date", "name"):
+    """What the question asks for: "money" (what it costs, pays), "length" (how long, wide), "number" (any other how
+    many, how much), "date" (when), "name" (who, which committee), "decision" (what was decided), or "" when it asks
+    for none of these."""
+    for kind in ("money", "length", "number", "date", "name"):
         if ANSWER_KINDS[kind].search(question):
             return kind
     return "decision" if ANSWER_KINDS["decision"].search(question) else ""
 
 
 def holds_answer_kind(sentence: str, kind: str) -> bool:
-    """Whether a sentence holds the kind of answer ``kind`` names: an amount or count, a date, a name or a party, a
-    decision's verb. Any sentence holds the empty kind."""
+    """Whether a sentence holds the kind of answer ``kind`` names: a sum of money, a length or area, an amount or
+    count, a date, a name or a party, a decision's verb. Any sentence holds the empty kind."""
+    if kind == "money":
+        return bool(_A_SUM.search(sentence))
+    if kind == "length":
+        return bool(_A_LENGTH.search(sentence))
     if kind == "number":
         return bool(numbers(_A_DATE.sub(" ", sentence)))
     if kind == "date":

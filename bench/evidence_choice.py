@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from assistant.citations import weigh_choice
 from assistant.evaluation import fact_present, read_gold
 from assistant.qa import Assistant
 from assistant.settings import Settings
@@ -48,22 +49,20 @@ def collect(gold_files: list[Path], settings: Settings) -> list[dict[str, Any]]:
             "id": q.id, "lang": q.lang, "answerable": q.answerable, "seconds": round(time.perf_counter() - start, 2), "p": probabilities,
             "score": [e.score for e in evidence], "similarity": [e.similarity for e in evidence],
             "states": [q.answerable and all(fact_present(f, e.sentence) for f in q.facts) for e in evidence],
+            # what CitationChecker.pick checks before the weighing: the unit asked for, the names and years asked about
+            "eligible": [assistant.citations.can_answer(q.question, e) for e in evidence],
+            "question": q.question, "sentences": [e.sentence for e in evidence],
         })  # fmt: skip
         print(".", end="", flush=True)
     print()
     return rows
 
 
-def chosen(row: dict[str, Any], rank_weight: float, decline: float, strong: float) -> int | None:
-    """The index of the sentence answered from (None: declined), as ``CitationChecker.pick`` weighs it."""
-    if not row["score"]:
-        return None
-    scores = [decline, *row["score"]]
-    weights = [p * math.exp(rank_weight * s) for p, s in zip(row["p"], scores)]
-    best = max(range(len(weights)), key=lambda k: weights[k])
-    if best == 0:
-        return 0 if row["similarity"][0] >= strong else None
-    return best - 1
+def chosen(row: dict[str, Any], rank_weight: float, decline: float, strong: float, checks: bool = True) -> int | None:
+    """The index of the sentence answered from (None: declined), as ``CitationChecker.pick`` weighs it; ``checks``:
+    only among the sentences that can answer (the unit asked for, the names and years the question mentions)."""
+    n = len(row["score"])
+    return weigh_choice(row["p"], row["score"], row["similarity"], row["eligible"] if checks else [True] * n, rank_weight, decline, strong)
 
 
 def outcome(rows: list[dict[str, Any]], pick: Any) -> dict[str, float]:
@@ -94,12 +93,15 @@ def main() -> None:
         DETAILS.parent.mkdir(exist_ok=True)
         DETAILS.write_text(json.dumps(rows), "utf-8")
     result: dict[str, Any] = {"questions": len(rows), "choice_seconds_median": statistics.median(r["seconds"] for r in rows)}
-    result["model alone"] = outcome(rows, lambda r: chosen(r, 0.0, 0.0, 1.1))
+    result["model alone"] = outcome(rows, lambda r: chosen(r, 0.0, 0.0, 1.1, False))
     result["ranking alone (best sentence)"] = outcome(rows, lambda r: 0 if r["score"] else None)
     def as_set(r: dict[str, Any]) -> int | None:
         return chosen(r, settings.evidence_rank_weight, settings.evidence_decline_score, settings.evidence_strong_similarity)
 
     result["the settings' weighing"] = outcome(rows, as_set)
+    result["the settings' weighing, no unit, name or year check"] = outcome(
+        rows, lambda r: chosen(r, settings.evidence_rank_weight, settings.evidence_decline_score, settings.evidence_strong_similarity, False)
+    )
     languages = sorted({r["lang"] for r in rows})
     result["by language, the settings' weighing"] = {lang: outcome([r for r in rows if r["lang"] == lang], as_set) for lang in languages}
     grid = []
@@ -109,7 +111,8 @@ def main() -> None:
     # The weighing that answers most questions from the right sentence while declining as many unanswerable ones.
     grid.sort(key=lambda g: -(g["states_facts"] + g["abstained_unanswerable"] * 0.5 - g["false_abstentions"] * 0.5))
     result["best weighings"] = grid[:10]
-    for name in ("model alone", "ranking alone (best sentence)", "the settings' weighing", "by language, the settings' weighing"):
+    names = ("model alone", "ranking alone (best sentence)", "the settings' weighing", "the settings' weighing, no unit, name or year check")
+    for name in (*names, "by language, the settings' weighing"):
         print(f"{name:<32} {result[name]}")
     for g in grid[:10]:
         print(g)

@@ -207,3 +207,70 @@ _LOOP = "det kommer til at være de faglige organisationer der udpeger medarbejd
 )
 def test_a_looping_reply_is_cut_before_its_repeat(reply: str, kept: str) -> None:
     assert before_loop(reply).strip() == kept
+
+
+@pytest.mark.parametrize(
+    ("probabilities", "scores", "similarities", "eligible", "chosen"),
+    [
+        ([0.1, 0.6, 0.3], [1.3, 1.2], [0.85, 0.84], [True, True], 0),  # the model's choice, the ranking agreeing
+        ([0.1, 0.2, 0.7], [1.3, 1.2], [0.85, 0.84], [True, True], 1),  # the model's choice over the ranking
+        ([0.9, 0.05, 0.05], [1.3, 1.2], [0.85, 0.84], [True, True], None),  # "none" weighs most: declined
+        ([0.9, 0.05, 0.05], [1.3, 1.2], [0.90, 0.84], [True, True], 0),  # … unless the best sentence is strongly similar
+        ([0.1, 0.6, 0.3], [1.3, 1.2], [0.85, 0.84], [False, True], 1),  # a sentence that cannot answer weighs nothing
+        ([0.9, 0.05, 0.05], [1.3, 1.2], [0.90, 0.89], [False, True], 1),  # the strong fallback is the best that can answer
+        ([0.1, 0.8, 0.1], [1.3, 1.2], [0.90, 0.84], [False, False], None),  # none can answer
+        ([1.0], [], [], [], None),  # no evidence
+    ],
+)
+def test_weigh_choice(probabilities: list[float], scores: list[float], similarities: list[float], eligible: list[bool], chosen: int | None) -> None:
+    from assistant.citations import weigh_choice
+
+    assert weigh_choice(probabilities, scores, similarities, eligible, 1.0, 1.2, 0.88) == chosen
+
+
+@pytest.mark.parametrize(
+    ("question", "chosen"),
+    [
+        # the model chose the sentence about the bridge's length, but a price is asked for: only the price answers
+        ("Hvor meget koster broen?", "Broen koster 42 mio. kr. at bygge."),
+        ("Hvor lang bliver broen?", "Broen bliver 51 meter lang og 9 meter bred."),
+        # a year the passage does not hold: declined, however well a sentence matches
+        ("Hvor lang bliver broen i 2031?", None),
+        ("Hvor lang bliver broen i 2025?", "Broen bliver 51 meter lang og 9 meter bred."),
+    ],
+)
+def test_pick_answers_only_from_a_sentence_that_can_answer(question: str, chosen: str | None) -> None:
+    from assistant.citations import CitationChecker
+    from assistant.records import Evidence, Query, QueryForm
+    from assistant.templates import Templates
+    from tests.conftest import ROOT, FakeEmbedder
+
+    passage = "Broen bliver 51 meter lang og 9 meter bred. Broen koster 42 mio. kr. at bygge."
+    hit = Hit(Chunk("c1", "d", "Byrådet", passage, 0, 1, 1, 1, metadata={"date": "2025-08-27"}), 0.9, 1)
+    evidence = (Evidence(1, "Broen bliver 51 meter lang og 9 meter bred.", hit, 1.4, 0.86), Evidence(1, "Broen koster 42 mio. kr. at bygge.", hit, 1.3, 0.85))
+    checker = CitationChecker(
+        FakeEmbedder(), Templates.load(ROOT / "prompts"), attach_threshold=0.0, verify_threshold=0.0, rank_weight=1.0, decline_score=1.2,
+        strong_similarity=0.88,
+    )  # fmt: skip
+    picked = checker.pick(Query(question, "da", (QueryForm(question, 1.0, 1.0),)), evidence, [0.1, 0.8, 0.1])
+    assert (picked.sentence if picked else None) == chosen
+
+
+def test_pick_weighs_only_the_sentences_whose_passage_holds_the_names_asked_about() -> None:
+    """The model's favourite sentence comes from a passage without the name the question asks about: the question is
+    answered from the sentence that can answer, not declined."""
+    from assistant.citations import CitationChecker
+    from assistant.records import Evidence, Query, QueryForm
+    from assistant.templates import Templates
+    from tests.conftest import ROOT, FakeEmbedder
+
+    other = Hit(Chunk("c1", "d1", "Beskæftigelsesudvalget", "Initiativet træder i kraft 1. januar 2024.", 0, 1, 1, 1), 0.9, 1)
+    med = Hit(Chunk("c2", "d2", "HovedMED", "Den nye MED-aftale forventes at træde i kraft pr. 1. januar 2016.", 0, 1, 1, 1), 0.9, 2)
+    evidence = (Evidence(1, other.chunk.text, other, 1.34, 0.85), Evidence(2, med.chunk.text, med, 1.31, 0.89))
+    checker = CitationChecker(
+        FakeEmbedder(), Templates.load(ROOT / "prompts"), attach_threshold=0.0, verify_threshold=0.0, rank_weight=1.0, decline_score=1.2,
+        strong_similarity=0.88,
+    )  # fmt: skip
+    question = "Hvornår træder den nye MED-aftale i kraft?"
+    picked = checker.pick(Query(question, "da", (QueryForm(question, 1.0, 1.0),)), evidence, [0.05, 0.6, 0.35])
+    assert picked is not None and picked.hit is med

@@ -302,3 +302,57 @@ def test_named_bodies(text: str, named: list[str]) -> None:
     from assistant.danish import named_bodies
 
     assert named_bodies(text, BODIES) == named
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Hvor meget koster broen mellem Dokk1 og Balticagade?", "money"),
+        ("Hvad koster et månedskort til bussen?", "money"),
+        ("Hvor mange penge blev afsat til en helhedsplan?", "money"),
+        ("Hvor meget skal kommunen betale tilbage?", "money"),
+        ("How much does Salling Fondene donate to the route?", "money"),
+        ("How much does a single ticket to the swimming pool cost?", "money"),
+        ("Hvor lang bliver Kongeruten i Kongelunden?", "length"),
+        ("How wide is the new bridge?", "length"),
+        ("Hvor meget vil Strandparken hæve budgettet for 2023?", "number"),  # a share or a sum: any amount answers
+        ("Hvor stort er det overskydende provenu i 2026?", "number"),
+        ("How many members did the task committee have?", "number"),
+        ("How long will the renovation take?", "number"),  # English "how long" is mostly a duration
+        ("Hvornår træder den nye MED-aftale i kraft?", "date"),
+        ("Who chairs the employment committee?", "name"),
+        ("What was decided about police reporting of violence?", "decision"),
+        ("Hvad står CHIME-modellen for?", ""),
+    ],
+)
+def test_answer_kind(question: str, kind: str) -> None:
+    from assistant.danish import answer_kind
+
+    assert answer_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind", "holds"),
+    [
+        ("Der gives anlægsbevilling på 18,8 mio. kr. fordelt over tre år.", "money", True),
+        ("Enkeltbillet til svømmehallen fastholdes på 76 kr.", "money", True),
+        ("Der afsættes kr. 100.000 til en helhedsplan.", "money", True),
+        ("Kommunen skal betale to millioner kroner tilbage.", "money", True),
+        ("Udgiften er 14,8 mio.kr. i 2026.", "money", True),
+        ("Model C er en 51 meter lang og 9 meter bred forbindelse.", "money", False),  # a length is no price
+        ("Mødet begyndte kl. 10 i byrådssalen.", "money", False),
+        ("Model C er en 51 meter lang og 9 meter bred forbindelse.", "length", True),
+        ("Ruten bliver fem kilometer lang.", "length", True),
+        ("Grunden er på 300 m² og ligger ved havnen.", "length", True),
+        ("Der gives anlægsbevilling på 18,8 mio. kr. til ruten.", "length", False),  # a price is no length
+        ("Der kom seks anbefalinger fra udvalget.", "number", True),
+        ("Aftalen træder i kraft 1. januar 2016.", "number", False),  # a date is no amount
+        ("Aftalen træder i kraft 1. januar 2016.", "date", True),
+        ("Udvalget godkendte indstillingen.", "decision", True),
+        ("Katrine Nissen er konstitueret som centerleder.", "name", True),
+    ],
+)
+def test_holds_answer_kind(sentence: str, kind: str, holds: bool) -> None:
+    from assistant.danish import holds_answer_kind
+
+    assert holds_answer_kind(sentence, kind) is holds
