@@ -3,10 +3,11 @@
 The prompt is most of the waiting time (≈ 60 prompt tokens/s on 2 cores) and small models answer better from a short
 context: passages under the relevance floor are left out, and each passage is cut to its sentences most similar to
 the question. The same sentences are ranked as the answer itself (evidence): by similarity to the question (or to its
-Danish translation, whichever is closer), by the share they hold of the words of its closest wording, and by whether
-they hold the kind of answer it asks for (an amount for "how many", a date for "when", a name for "who", a decision's
-verb for "what was decided"). The best are quoted before the model has read anything, and offered to the model to
-choose from.
+Danish translation, whichever is closer), by the share they hold of the words of its closest wording, by the rank of
+their passage (retrieval has weighed the whole passage's words, its section and the committee and date the question
+names), and by whether they hold the kind of answer it asks for (a sum for "what does it cost", an amount for "how
+many", a date for "when", a name for "who", a decision's verb for "what was decided"). The best are quoted before the
+model has read anything, and offered to the model to choose from.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class ContextBuilder:
 
     def __init__(
         self, embedder: Embedder, *, min_score: float, sentences: int, chars: int, evidence: int = 0, overlap_weight: float = 0.0,
-        kind_weight: float = 0.0,
+        kind_weight: float = 0.0, passage_weight: float = 0.0,
     ) -> None:  # fmt: skip
         self.embedder = embedder
         self.min_score = min_score  #: cosine similarity below which a passage is irrelevant
@@ -34,6 +35,7 @@ class ContextBuilder:
         self.evidence = evidence  #: sentences ranked as evidence (0: none)
         self.overlap_weight = overlap_weight  #: weight of the share a sentence holds of the words of the question's closest wording
         self.kind_weight = kind_weight  #: added to a sentence holding the kind of answer the question asks for
+        self.passage_weight = passage_weight  #: times the reciprocal of its passage's rank, added to a sentence's score
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder) -> ContextBuilder:
@@ -41,7 +43,7 @@ class ContextBuilder:
         s = settings
         return cls(
             embedder, min_score=s.min_score, sentences=s.context_sentences, chars=s.context_chars, evidence=s.evidence_candidates,
-            overlap_weight=s.evidence_overlap_weight, kind_weight=s.evidence_kind_weight,
+            overlap_weight=s.evidence_overlap_weight, kind_weight=s.evidence_kind_weight, passage_weight=s.evidence_passage_weight,
         )  # fmt: skip
 
     def run(self, query: Query, hits: list[Hit]) -> Context:
@@ -126,7 +128,10 @@ class ContextBuilder:
                 words = set(terms(sentence))
                 overlap = max((len(wording & words) / len(wording) for wording in asked), default=0.0)
                 similarity = sims[p][fresh_index]
-                score = similarity + self.overlap_weight * overlap + self.kind_weight * (bool(kind) and holds_answer_kind(sentence, kind))
+                score = (
+                    similarity + self.overlap_weight * overlap + self.kind_weight * (bool(kind) and holds_answer_kind(sentence, kind))
+                    + self.passage_weight / (p + 1)
+                )  # fmt: skip
                 ranked.append(Evidence(p + 1, sentence, hit, score, similarity))
         ranked.sort(key=lambda e: -e.score)
         return tuple(ranked[: self.evidence])

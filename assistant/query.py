@@ -21,6 +21,7 @@ class QueryRewriter:
     def __init__(
         self, templates: Templates, generator: Generator | None, lexicon: Lexicon | None, *, translate: bool, lexical_weight_da: float,
         lexical_weight_en: float, translated_weight: float, dictionary_weight: float, hypothetical_weight: float = 0.0,
+        dictionary_dense_weight: float = 0.0,
     ) -> None:  # fmt: skip
         self.templates = templates
         self.generator = generator  #: the answer model, for translation; None: never translate
@@ -30,6 +31,7 @@ class QueryRewriter:
         self.lexical_weight_en = lexical_weight_en  #: … in English
         self.translated_weight = translated_weight  #: weight of both channels for a question's Danish translation
         self.dictionary_weight = dictionary_weight  #: weight of the lexical channel for its word-by-word translation
+        self.dictionary_dense_weight = dictionary_dense_weight  #: … of the dense channel (0: not embedded)
         self.hypothetical_weight = hypothetical_weight  #: weight of the dense channel for a written Danish passage (0: none)
 
     @classmethod
@@ -41,6 +43,7 @@ class QueryRewriter:
             templates, generator, lexicon, translate=s.translate_questions, lexical_weight_da=s.lexical_weight_da,
             lexical_weight_en=s.lexical_weight_en, translated_weight=s.lexical_weight_translated,
             dictionary_weight=s.lexical_weight_dictionary, hypothetical_weight=s.hypothetical_weight,
+            dictionary_dense_weight=s.dense_weight_dictionary,
         )  # fmt: skip
 
     def run(self, question: str, translate: bool | None = None, bodies: Sequence[str] = ()) -> Query:
@@ -62,7 +65,7 @@ class QueryRewriter:
         if terms:
             # Every rendering of every term in one search by words: measured as good as searching each term's renderings
             # apart and adding their scores (structured query translation), and simpler (bench/README.md).
-            forms.append(QueryForm(" ".join(d for t in terms for d in t.danish), 0.0, self.dictionary_weight, "dictionary"))
+            forms.append(QueryForm(" ".join(d for t in terms for d in t.danish), self.dictionary_dense_weight, self.dictionary_weight, "dictionary"))
         # A committee named in English is found by its Danish words: the question's translations name it.
         return Query(question, language, tuple(forms), self.named(" ".join(f.text for f in forms), bodies))
 

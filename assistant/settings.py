@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     lexical_weight_en: float = Field(0.2, ge=0.0, description="Weight of the lexical channel for an English question that is not translated.")
     lexical_weight_translated: float = Field(0.5, ge=0.0, description="Weight of both channels for the Danish translation of an English question.")
     lexical_weight_dictionary: float = Field(0.5, ge=0.0, description="Weight of the lexical channel for an English question's word-by-word Danish translation (glossary and dictionaries); 0: none.")
+    dense_weight_dictionary: float = Field(0.0, ge=0.0, description="Weight of the dense channel for an English question's word-by-word Danish translation; 0: not embedded.")
     glossary_path: Path = Field(_PACKAGE / "glossary.tsv", description="English→Danish glossary of municipal words (a tab between the English term and its Danish renderings).")
     dictionaries_dir: Path = Field(Path("/usr/share/dictd"), description="Folder of FreeDict's dictd files (Debian dict-freedict-dan-eng, dict-freedict-eng-dan); without them only the glossary translates.")
     hypothetical_weight: float = Field(0.0, ge=0.0, description="Weight of the dense channel for two sentences of Danish minutes the answer model writes to answer an English question (HyDE); 0: not written.")
@@ -92,7 +93,7 @@ class Settings(BaseSettings):
     rerank_api_key: SecretStr = Field(SecretStr(""), description="API key the reranking server wants, if any (never printed).")
     rerank_flavor: Literal["cohere", "tei"] = Field("cohere", description="The reranking server's API: cohere (vLLM, Infinity, llama.cpp, Jina, Cohere) or tei (Hugging Face TEI).")
     rerank_depth: int = Field(20, ge=1, description="First-stage passages the reranker reorders before the cut to top_k.")
-    top_k: int = Field(4, ge=1, le=50, description="Passages retrieved and given to the model.")
+    top_k: int = Field(6, ge=1, le=50, description="Passages retrieved: shown beside the answer, their sentences ranked as the evidence (and given to the model when it writes freely).")
     min_score: float = Field(0.74, description="Cosine similarity below which a passage is irrelevant; with none above it the answer is \"not in the documents\".")
 
     # Generation
@@ -126,6 +127,7 @@ class Settings(BaseSettings):
     evidence_shown: int = Field(2, ge=1, description="Best-ranked sentences quoted at once, before the model has read anything, and with the answer (the one it is built on first).")
     evidence_overlap_weight: float = Field(0.5, ge=0.0, description="Weight, in the evidence ranking, of the share a sentence holds of the words of the question's closest wording (as asked, or a Danish form).")
     evidence_kind_weight: float = Field(0.1, ge=0.0, description="Added to a sentence's evidence score when it holds the kind of answer asked for (an amount, a date, a name, a decision).")
+    evidence_passage_weight: float = Field(0.1, ge=0.0, description="Weight, in the evidence ranking, of the reciprocal rank of a sentence's passage in retrieval (its decision and summary sections, the committee and date named, the whole passage's words).")
     evidence_rank_weight: float = Field(1.0, ge=0.0, description="How much the evidence ranking counts beside the model's choice of sentence (0: the model's choice alone).")
     evidence_decline_score: float = Field(1.2, description="The evidence score that 'none of the sentences' stands for when the model's choice is weighed with the ranking.")
     evidence_strong_similarity: float = Field(0.88, description="A best evidence sentence at least this similar to the question (or its Danish translation) is answered from even when the model chose none.")

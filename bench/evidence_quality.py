@@ -24,13 +24,14 @@ from bench.retrieval_sweep import parse_variant, sweep_setup
 def main() -> None:
     args, base, assistant = sweep_setup(__doc__)
     gold = [q for g in args.gold for q in read_gold(g) if q.facts or not q.answerable]
+    variants = {v: base.model_copy(update=parse_variant(v)) for v in args.vary or [""]}
+    deepest = max(s.top_k for s in variants.values())
     retrieved = {}
-    for q in gold:  # retrieval is the same in every variant
+    for q in gold:  # retrieval is the same in every variant, cut to each variant's top_k
         query = assistant.rewriter.run(q.question, bodies=assistant.bodies)
-        retrieved[q.id] = (query, assistant.retriever().run(query))
+        retrieved[q.id] = (query, assistant.retriever().run(query, deepest))
     result: dict[str, Any] = {"gold": [g.name for g in args.gold], "questions": len(gold), "variants": {}}
-    for variant in args.vary or [""]:
-        settings = base.model_copy(update=parse_variant(variant))
+    for variant, settings in variants.items():
         builder = ContextBuilder.from_settings(settings, assistant.embedder)
         found = {1: 0, 2: 0, settings.evidence_candidates: 0}
         answerable = 0
@@ -39,7 +40,7 @@ def main() -> None:
         for q in gold:
             query, hits = retrieved[q.id]
             start = time.perf_counter()
-            evidence = builder.run(query, hits).evidence
+            evidence = builder.run(query, hits[: settings.top_k]).evidence
             seconds.append(time.perf_counter() - start)
             best["answerable" if q.answerable else "unanswerable"].append(evidence[0].similarity if evidence else 0.0)
             if not q.answerable:

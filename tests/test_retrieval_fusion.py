@@ -165,3 +165,13 @@ def test_an_english_questions_evidence_is_scored_by_its_closer_danish_wording(fa
     share = len(set(terms(translation)) & held) / len(set(terms(translation)))
     pooled = len((set(terms(question)) | set(terms(translation))) & held) / len(set(terms(question)) | set(terms(translation)))
     assert best.score - best.similarity == pytest.approx(0.5 * share) and share > pooled
+
+
+@pytest.mark.parametrize(("passage_weight", "first"), [(0.0, C), (5.0, D)])
+def test_a_sentences_passage_rank_counts_in_the_evidence_ranking(fake_embedder, passage_weight: float, first: str) -> None:  # noqa: ANN001
+    """Retrieval has weighed the whole passage (its section, its words, the committee named): a sentence of its first
+    passage gains passage_weight, of its second half that, and so on."""
+    query = Query("Hvornår holder kantinen lukket?", "da", (QueryForm("Hvornår holder kantinen lukket?", 1.0, 1.0),))
+    builder = ContextBuilder(fake_embedder, min_score=0.0, sentences=0, chars=0, evidence=2, passage_weight=passage_weight)
+    evidence = builder.run(query, [_hit(D, 1), _hit(C, 2)]).evidence
+    assert evidence[0].sentence == first
