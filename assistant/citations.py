@@ -171,8 +171,8 @@ def _past(heading: str, sentence: str) -> str:
 
 
 def weigh_choice(
-    probabilities: list[float], scores: list[float], similarities: list[float], eligible: list[bool], rank_weight: float, decline_score: float,
-    strong_similarity: float,
+    probabilities: list[float], scores: list[float], similarities: list[float], eligible: list[bool], rank_weight: float,
+    decline_score: float, strong_similarity: float,
 ) -> int | None:  # fmt: skip
     """The index of the evidence sentence to answer from, or None to decline. Option k (1 = the best-ranked sentence,
     0 = none; ``probabilities`` are the model's, in that order) weighs p_k × exp(rank_weight × score_k), "none" its
@@ -220,9 +220,10 @@ class CitationChecker:
         ``strong_similarity`` similar to the question: the model's refusal alone does not decline a question the
         minutes clearly answer. A sentence can answer when it states an amount of the unit asked for (a price, a
         length) and its passage holds every place, body, person and year the question names."""
+        eligible = [self.can_answer(query.question, e) for e in evidence]
         best = weigh_choice(
-            probabilities, [e.score for e in evidence], [e.similarity for e in evidence], [self.can_answer(query.question, e) for e in evidence],
-            self.rank_weight, self.decline_score, self.strong_similarity,
+            probabilities, [e.score for e in evidence], [e.similarity for e in evidence], eligible, self.rank_weight, self.decline_score,
+            self.strong_similarity,
         )  # fmt: skip
         return None if best is None else evidence[best]
 
@@ -266,7 +267,7 @@ class CitationChecker:
             return Answer(query.question, self.templates.not_found[query.language], [], passages, abstained=True, dropped_citations=checked.dropped)
         supported = support_sentences(checked, passages, self._similarity(passages), self.attach_threshold, self.verify_threshold, query.question)
         if not supported.citations or not self.names_held(query.question, [c.hit for c in supported.citations]):
-            # Not one sentence has a source, or the sources are about another place, body or person than the question
+            # Not one sentence has a source, or the sources are about another place, body, person or year than the question
             # names (a passage on Greve's buses does not answer for Odense's): nothing here may be shown as an answer.
             return Answer(query.question, self.templates.not_found[query.language], [], passages, abstained=True, dropped_citations=checked.dropped)
         # An English answer the model wrote with Danish words in it: each followed by its English where one is known.

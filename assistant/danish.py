@@ -500,9 +500,10 @@ def named_bodies(text: str, bodies: list[str]) -> list[str]:
 #: amount or count.
 ANSWER_KINDS: dict[str, re.Pattern[str]] = {
     "money": re.compile(
-        r"\b(hvad (koster|kostede|kostet|kostede)|hvor (meget|mange) (koster|kostede|penge|betal\w*)|hvor mange penge|hvilket beløb"
+        r"\b(hvad (koster|kostede|kostet)|hvor (meget|mange) (koster|kostede|penge|betal\w*)|hvor mange penge|hvilket beløb"
         r"|hvor meget .{0,60}\b(betale|betaler|betalte|koste|donere\w*|bevilge\w*)\b"
-        r"|how much money|how much (does|did|do|will|would|is|was|has|have)\b.{0,60}\b(cost|costs|pay|paid|donate|donated|spend|spent)\b"
+        r"|how much money|how much (does|did|do|will|would|is|was|has|have)\b.{0,60}"
+        r"\b(cost|costs|pay|paid|donate|donated|spend|spent)\b"
         r"|what (amount|sum|price)|at what price)\b",
         re.IGNORECASE,
     ),
@@ -523,11 +524,14 @@ _MONTH_WORDS = "|".join(MONTHS)
 _A_DATE = re.compile(rf"\b(\d{{1,2}}\.\s*({_MONTH_WORDS})|({_MONTH_WORDS})\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}-\d{{1,2}}-\d{{4}}|(19|20)\d\d|uge \d+)\b", re.IGNORECASE)
 _AN_AMOUNT = r"(\d[\d.,]*|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r"|en|et|halv|halvanden)"
 _A_SUM = re.compile(
-    rf"\b{_AN_AMOUNT}\s*(mio|mia|mill|million|millioner|millions|milliard|milliarder|billion|billions|t\.?\s?kr|tkr|kr|kroner|kroners|dkk|euro|eur)\b"
+    rf"\b{_AN_AMOUNT}\s*(mio|mia|mill|million|millioner|millions|milliard|milliarder|billion|billions"
+    r"|t\.?\s?kr|tkr|kr|kroner|kroners|dkk|euro|eur)\b"
     r"|\b(kr|dkk)\.?\s*\d|\d\s*(€|\$)|(€|\$)\s*\d",
     re.IGNORECASE,
 )
-_A_LENGTH = re.compile(rf"\b{_AN_AMOUNT}\s*(m|meter|meters|metres|km|kilometer|kilometers|kilometres|cm|mm|m2|m²|kvm|kvadratmeter|hektar|ha)(?![\w²])", re.IGNORECASE)
+_A_LENGTH = re.compile(
+    rf"\b{_AN_AMOUNT}\s*(m|meter|meters|metres|km|kilometer|kilometers|kilometres|cm|mm|m2|m²|kvm|kvadratmeter|hektar|ha)(?![\w²])", re.IGNORECASE
+)
 _A_DECISION = re.compile(
     r"\b(besluttede|besluttet|beslutter|godkendte|godkendt|godkendes|vedtog|vedtaget|vedtages|anbefaler|anbefales|anbefalede|tiltrådte|tiltræder|"
     r"indstiller|indstillede|tog .{0,40}til efterretning|stemte|imod|undlod|afslag|bevilgede|bevilges|fastholdt)\b",

@@ -65,7 +65,8 @@ class QueryRewriter:
         if terms:
             # Every rendering of every term in one search by words: measured as good as searching each term's renderings
             # apart and adding their scores (structured query translation), and simpler (bench/README.md).
-            forms.append(QueryForm(" ".join(d for t in terms for d in t.danish), self.dictionary_dense_weight, self.dictionary_weight, "dictionary"))
+            words = " ".join(d for t in terms for d in t.danish)
+            forms.append(QueryForm(words, self.dictionary_dense_weight, self.dictionary_weight, "dictionary"))
         # A committee named in English is found by its Danish words: the question's translations name it.
         return Query(question, language, tuple(forms), self.named(" ".join(f.text for f in forms), bodies))
 
