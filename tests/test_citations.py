@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.citations import Supported, before_loop, check_citations, support_sentences
+from assistant.citations import CitationChecker, Supported, before_loop, check_citations, support_sentences
 from assistant.records import Chunk, Hit
 
 
@@ -228,6 +228,17 @@ def test_weigh_choice(probabilities: list[float], scores: list[float], similarit
     assert weigh_choice(probabilities, scores, similarities, eligible, 1.0, 1.2, 0.88) == chosen
 
 
+def _chooser() -> CitationChecker:
+    """A checker that weighs the model's choice as the settings do (rank weight 1.0, "none" at 1.2, strong at 0.88)."""
+    from assistant.templates import Templates
+    from tests.conftest import ROOT, FakeEmbedder
+
+    return CitationChecker(
+        FakeEmbedder(), Templates.load(ROOT / "prompts"), attach_threshold=0.0, verify_threshold=0.0, rank_weight=1.0, decline_score=1.2,
+        strong_similarity=0.88,
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("question", "chosen"),
     [
@@ -240,37 +251,23 @@ def test_weigh_choice(probabilities: list[float], scores: list[float], similarit
     ],
 )
 def test_pick_answers_only_from_a_sentence_that_can_answer(question: str, chosen: str | None) -> None:
-    from assistant.citations import CitationChecker
     from assistant.records import Evidence, Query, QueryForm
-    from assistant.templates import Templates
-    from tests.conftest import ROOT, FakeEmbedder
 
     passage = "Broen bliver 51 meter lang og 9 meter bred. Broen koster 42 mio. kr. at bygge."
     hit = Hit(Chunk("c1", "d", "Byrådet", passage, 0, 1, 1, 1, metadata={"date": "2025-08-27"}), 0.9, 1)
     evidence = (Evidence(1, "Broen bliver 51 meter lang og 9 meter bred.", hit, 1.4, 0.86), Evidence(1, "Broen koster 42 mio. kr. at bygge.", hit, 1.3, 0.85))
-    checker = CitationChecker(
-        FakeEmbedder(), Templates.load(ROOT / "prompts"), attach_threshold=0.0, verify_threshold=0.0, rank_weight=1.0, decline_score=1.2,
-        strong_similarity=0.88,
-    )  # fmt: skip
-    picked = checker.pick(Query(question, "da", (QueryForm(question, 1.0, 1.0),)), evidence, [0.1, 0.8, 0.1])
+    picked = _chooser().pick(Query(question, "da", (QueryForm(question, 1.0, 1.0),)), evidence, [0.1, 0.8, 0.1])
     assert (picked.sentence if picked else None) == chosen
 
 
 def test_pick_weighs_only_the_sentences_whose_passage_holds_the_names_asked_about() -> None:
     """The model's favourite sentence comes from a passage without the name the question asks about: the question is
     answered from the sentence that can answer, not declined."""
-    from assistant.citations import CitationChecker
     from assistant.records import Evidence, Query, QueryForm
-    from assistant.templates import Templates
-    from tests.conftest import ROOT, FakeEmbedder
 
     other = Hit(Chunk("c1", "d1", "Beskæftigelsesudvalget", "Initiativet træder i kraft 1. januar 2024.", 0, 1, 1, 1), 0.9, 1)
     med = Hit(Chunk("c2", "d2", "HovedMED", "Den nye MED-aftale forventes at træde i kraft pr. 1. januar 2016.", 0, 1, 1, 1), 0.9, 2)
     evidence = (Evidence(1, other.chunk.text, other, 1.34, 0.85), Evidence(2, med.chunk.text, med, 1.31, 0.89))
-    checker = CitationChecker(
-        FakeEmbedder(), Templates.load(ROOT / "prompts"), attach_threshold=0.0, verify_threshold=0.0, rank_weight=1.0, decline_score=1.2,
-        strong_similarity=0.88,
-    )  # fmt: skip
     question = "Hvornår træder den nye MED-aftale i kraft?"
-    picked = checker.pick(Query(question, "da", (QueryForm(question, 1.0, 1.0),)), evidence, [0.05, 0.6, 0.35])
+    picked = _chooser().pick(Query(question, "da", (QueryForm(question, 1.0, 1.0),)), evidence, [0.05, 0.6, 0.35])
     assert picked is not None and picked.hit is med
