@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .danish import (
-    FILLER, UNIT_KINDS, WORD, answer_kind, digits, holds_answer_kind, holds_name, mentioned_dates, names, numbers, passage_sentences,
+    FILLER, REQUIRED_KINDS, WORD, answer_kind, digits, holds_answer_kind, holds_name, mentioned_dates, names, numbers, passage_sentences,
     repetition_start, split_sentences, without_source_talk,
 )  # fmt: skip
 from .interfaces import Embedder
@@ -219,7 +219,8 @@ class CitationChecker:
         sentences that can answer; None (decline) when "none" weighs most and no sentence that can answer is
         ``strong_similarity`` similar to the question: the model's refusal alone does not decline a question the
         minutes clearly answer. A sentence can answer when it states an amount of the unit asked for (a price, a
-        length) and its passage holds every place, body, person and year the question names."""
+        length) or, for "when", a date or time, and its passage holds every place, body, person and year the question
+        names."""
         eligible = [self.can_answer(query.question, e) for e in evidence]
         best = weigh_choice(
             probabilities, [e.score for e in evidence], [e.similarity for e in evidence], eligible, self.rank_weight, self.decline_score,
@@ -229,9 +230,10 @@ class CitationChecker:
 
     def can_answer(self, question: str, evidence: Evidence) -> bool:
         """Whether an evidence sentence can answer ``question``: it states an amount of the unit asked for, if one is
-        (a length is no price), and its passage holds the names and years the question mentions."""
+        (a length is no price), or a date or time for "when", and its passage holds the names and years the question
+        mentions."""
         kind = answer_kind(question)
-        return (kind not in UNIT_KINDS or holds_answer_kind(evidence.sentence, kind)) and self.names_held(question, [evidence.hit])
+        return (kind not in REQUIRED_KINDS or holds_answer_kind(evidence.sentence, kind)) and self.names_held(question, [evidence.hit])
 
     def phrased(self, query: Query, context: Context, chosen: Evidence, reply: str, shown: int = 1) -> Answer:
         """The Answer built on ``chosen``: the model's line (or, when it gave none, the sentence itself) citing the

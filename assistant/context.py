@@ -12,7 +12,7 @@ model has read anything, and offered to the model to choose from.
 
 from __future__ import annotations
 
-from .danish import answer_kind, holds_answer_kind, passage_sentences, terms
+from .danish import answer_kind, holds_answer_kind, is_furniture, passage_sentences, terms
 from .interfaces import Embedder
 from .records import Context, Evidence, Hit, Query
 from .settings import Settings
@@ -123,7 +123,7 @@ class ContextBuilder:
         for p, (hit, sentences) in enumerate(zip(hits, splits)):
             for fresh_index in self._fresh(splits)[p]:
                 sentence = without_heading(hit, sentences[fresh_index])
-                if len(sentence) < _MIN_EVIDENCE_CHARS:
+                if len(sentence) < _MIN_EVIDENCE_CHARS or is_furniture(sentence):
                     continue
                 words = set(terms(sentence))
                 overlap = max((len(wording & words) / len(wording) for wording in asked), default=0.0)

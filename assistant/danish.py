@@ -96,6 +96,19 @@ def split_sentences(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
+#: Lines of a record that state nothing a question asks about: a table of contents (dot leaders), a list of attachments
+#: ("Bilag 1: Kort … Bilag 2: Notat …"), a case's procedure header ("Udvalg: Aarhus Byråd Dato: 09-04-2025 Punktnummer: 17").
+_FURNITURE = re.compile(
+    r"\.{5,}|…{2,}|\bIndholdsfortegnelse\b|\bPunktnummer:\s*\d|^\s*Bilag\s*(\d+\s*)?:|(\bBilag\s*\d+\s*:.*){2,}", re.IGNORECASE | re.DOTALL
+)
+
+
+def is_furniture(sentence: str) -> bool:
+    """Whether a sentence is a record's furniture (a table of contents, a list of attachments, a procedure header): the
+    dates and numbers in it answer no question."""
+    return bool(_FURNITURE.search(sentence))
+
+
 def passage_sentences(text: str) -> list[str]:
     """A passage's sentences, its text compacted first. A full stop before a paragraph break ends one too: minutes
     often end a sentence on a short word ("… sig om.") that ``split_sentences`` leaves joined, to spare
@@ -517,12 +530,29 @@ ANSWER_KINDS: dict[str, re.Pattern[str]] = {
     "name": re.compile(r"\b(hvem|hvilket udvalg|hvilken virksomhed|hvilket firma|who|whom|which (committee|company|firm|body|organisation|organization))\b", re.IGNORECASE),
     "decision": re.compile(r"\b(beslut\w*|vedt\w*|godkend\w*|decid\w*|decision|approv\w*|adopt\w*|agree\w*|resolv\w*)\b", re.IGNORECASE),
 }
-#: The kinds whose answer is an amount of a unit: a sentence without one cannot answer, however close its words are
-#: ("en 51 meter lang forbindelse" is no price, "18,8 mio. kr." no length).
-UNIT_KINDS = frozenset({"money", "length"})
+#: The kinds a sentence must hold to answer at all, however close its words are: an amount of the unit asked for ("en
+#: 51 meter lang forbindelse" is no price, "18,8 mio. kr." no length), and for "when" a date or a time (a sentence on
+#: the same matter that names no time does not say when). Any other amount or a name can be written many ways.
+REQUIRED_KINDS = frozenset({"money", "length", "date"})
 _MONTH_WORDS = "|".join(MONTHS)
-_A_DATE = re.compile(rf"\b(\d{{1,2}}\.\s*({_MONTH_WORDS})|({_MONTH_WORDS})\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}-\d{{1,2}}-\d{{4}}|(19|20)\d\d|uge \d+)\b", re.IGNORECASE)
 _AN_AMOUNT = r"(\d[\d.,]*|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r"|en|et|halv|halvanden)"
+_A_DATE = re.compile(
+    rf"\b(\d{{1,2}}\.\s*({_MONTH_WORDS})|({_MONTH_WORDS})\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}-\d{{1,2}}-\d{{4}}|(19|20)\d\d|uge \d+)\b"
+    # minutes write short dates too: "d. 10.6.24", "17.6.2024", "15/8"
+    r"|(?<![\d.,/])\d{1,2}\.(0?[1-9]|1[0-2])\.(\d{4}|\d{2})(?![\d,]|\.\d)|(?<![\d.,/])\d{1,2}/(0?[1-9]|1[0-2])(?![\d,/]|\.\d)",
+    re.IGNORECASE,
+)
+#: What else answers "when" beside a calendar date: a deadline or a span ("indenfor 72 timer", "hvert fjerde år"), a
+#: part of a year or a term ("i første halvdel af valgperioden", "efter sommerferien", "i august"), a time of day.
+_A_WHEN = re.compile(
+    rf"\b{_AN_AMOUNT}\.?\s*(timer|time|døgn|dage|dag|uger|uge|måneder|måned|år|hours|days|weeks|months|years)\b"
+    r"|\b(hver|hvert|every)\s+(\d+\.|\w+)\s+(år|måned|uge|year|month|week)\b|\b(hver|every)\s+(valgperiode|term)\b"
+    r"|\b(første|anden|sidste|first|second|last)\s+(halvdel|halvår|kvartal|half|quarter)\b|\b\d\.\s*(halvår|kvartal)\b"
+    r"|\b(foråret|efteråret|sommeren|vinteren|årsskiftet|sommerferien|efterårsferien|vinterferien|juleferien|nytår|spring|summer|autumn|winter)\b"
+    rf"|\b(primo|medio|ultimo|i|fra|til|inden|efter|før|in|from|until|by|before|after)\s+({_MONTH_WORDS})\b"
+    r"|\b(næste|kommende|sidste|next|coming)\s+(år|måned|uge|year|month|week)\b|\bkl\.\s*\d",
+    re.IGNORECASE,
+)
 _A_SUM = re.compile(
     rf"\b{_AN_AMOUNT}\s*(mio|mia|mill|million|millioner|millions|milliard|milliarder|billion|billions"
     r"|t\.?\s?kr|tkr|kr|kroner|kroners|dkk|euro|eur)\b"
@@ -561,7 +591,7 @@ def holds_answer_kind(sentence: str, kind: str) -> bool:
     if kind == "number":
         return bool(numbers(_A_DATE.sub(" ", sentence)))
     if kind == "date":
-        return bool(_A_DATE.search(sentence))
+        return bool(_A_DATE.search(sentence) or _A_WHEN.search(sentence))
     if kind == "name":
         return bool(_A_NAME.search(sentence))
     if kind == "decision":

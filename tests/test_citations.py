@@ -248,6 +248,8 @@ def _chooser() -> CitationChecker:
         # a year the passage does not hold: declined, however well a sentence matches
         ("Hvor lang bliver broen i 2031?", None),
         ("Hvor lang bliver broen i 2025?", "Broen bliver 51 meter lang og 9 meter bred."),
+        # "when", and neither sentence names a date or a time: nothing here says when
+        ("Hvornår står broen færdig?", None),
     ],
 )
 def test_pick_answers_only_from_a_sentence_that_can_answer(question: str, chosen: str | None) -> None:

@@ -348,6 +348,17 @@ def test_answer_kind(question: str, kind: str) -> None:
         ("Der kom seks anbefalinger fra udvalget.", "number", True),
         ("Aftalen træder i kraft 1. januar 2016.", "number", False),  # a date is no amount
         ("Aftalen træder i kraft 1. januar 2016.", "date", True),
+        ("Katrine blev konstitueret som ny centerleder d. 10.6.24.", "date", True),  # minutes' short dates
+        ("Høringssvar sendes senest 15/8 til sekretariatet.", "date", True),
+        ("Anmeldelse til politiet skal ske indenfor 72 timer.", "date", True),  # a deadline says when
+        ("Byrådet skal i første halvdel af hver valgperiode offentliggøre en planstrategi.", "date", True),
+        ("Planstrategien revideres hvert fjerde år.", "date", True),
+        ("Byggeriet begynder efter sommerferien.", "date", True),
+        ("Mødet starter kl. 17.00 på rådhuset.", "date", True),
+        ("Katrine blev konstitueret som ny centerleder d. 10.6.24.", "number", False),  # a short date is no amount
+        ("Der afsættes 1.250.000 kr. til projektet.", "date", False),
+        ("Version 2.1.3 af planen blev godkendt.", "date", False),
+        ("Broen skal forbinde Dokk1 og Balticagade.", "date", False),
         ("Udvalget godkendte indstillingen.", "decision", True),
         ("Katrine Nissen er konstitueret som centerleder.", "name", True),
     ],
@@ -356,3 +367,21 @@ def test_holds_answer_kind(sentence: str, kind: str, holds: bool) -> None:
     from assistant.danish import holds_answer_kind
 
     assert holds_answer_kind(sentence, kind) is holds
+
+
+@pytest.mark.parametrize(
+    ("sentence", "furniture"),
+    [
+        ("Indholdsfortegnelse Godkendelse af dagsorden........................ 3", True),  # a table of contents
+        ("Bilag Indstilling Bilag 1: Kort over Lisbjerg Bilag 2: Notat MKB 19.08.2025 (påført 26.08.2025)", True),
+        ("Bilag: Notat om trafikken på Grenåvej", True),
+        ("Sagsforløb Udvalg: Aarhus Byråd Dato: 09-04-2025 Punktnummer: 17", True),  # a procedure header
+        ("Bilag 3 viser, at udgiften bliver 5 mio. kr.", False),  # a sentence that names an attachment
+        ("Høringssvaret (jf. bilag 3) er sendt til Movia inden fristen den 31. maj 2024.", False),
+        ("Udvalget godkendte indstillingen.", False),
+    ],
+)
+def test_is_furniture(sentence: str, furniture: bool) -> None:
+    from assistant.danish import is_furniture
+
+    assert is_furniture(sentence) is furniture

@@ -175,3 +175,13 @@ def test_a_sentences_passage_rank_counts_in_the_evidence_ranking(fake_embedder, 
     builder = ContextBuilder(fake_embedder, min_score=0.0, sentences=0, chars=0, evidence=2, passage_weight=passage_weight)
     evidence = builder.run(query, [_hit(D, 1), _hit(C, 2)]).evidence
     assert evidence[0].sentence == first
+
+
+def test_a_records_furniture_is_no_evidence(fake_embedder) -> None:  # noqa: ANN001
+    """A list of attachments holds dates too, and a question's words: it is never offered as the answer."""
+    question = "Hvornår blev notatet om kantinen skrevet?"
+    query = Query(question, "da", (QueryForm(question, 1.0, 1.0),))
+    attachments = "Bilag 1: Notat om kantinen 19.08.2025 Bilag 2: Kort over kantinen."
+    builder = ContextBuilder(fake_embedder, min_score=0.0, sentences=0, chars=0, evidence=3)
+    evidence = builder.run(query, [_hit(attachments + " " + C, 1)]).evidence
+    assert [e.sentence for e in evidence] == [C]
