@@ -120,8 +120,8 @@ class ContextBuilder:
         asked = [words for words in ({*terms(form.text)} for form in query.forms) if words]
         kind = answer_kind(query.question)
         ranked: list[Evidence] = []
-        for p, (hit, sentences) in enumerate(zip(hits, splits)):
-            for fresh_index in self._fresh(splits)[p]:
+        for p, (hit, sentences, fresh) in enumerate(zip(hits, splits, self._fresh(splits))):
+            for fresh_index in fresh:
                 sentence = without_heading(hit, sentences[fresh_index])
                 if len(sentence) < _MIN_EVIDENCE_CHARS or is_furniture(sentence):
                     continue
