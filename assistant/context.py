@@ -3,11 +3,12 @@
 The prompt is most of the waiting time (≈ 60 prompt tokens/s on 2 cores) and small models answer better from a short
 context: passages under the relevance floor are left out, and each passage is cut to its sentences most similar to
 the question. The same sentences are ranked as the answer itself (evidence): by similarity to the question (or to its
-Danish translation, whichever is closer), by the share they hold of the words of its closest wording, by the rank of
-their passage (retrieval has weighed the whole passage's words, its section and the committee and date the question
-names), and by whether they hold the kind of answer it asks for (a sum for "what does it cost", an amount for "how
-many", a date for "when", a name for "who", a decision's verb for "what was decided"). The best are quoted before the
-model has read anything, and offered to the model to choose from.
+Danish translation, whichever is closer), by the share they hold, with their agenda item's title, of the words of its
+closest wording, by the rank of their passage (retrieval has weighed the whole passage's words, its section and the
+committee and date the question names), and by whether they hold the kind of answer it asks for (a sum for "what
+does it cost", an amount for "how many", a date for "when", a name for "who", a decision's verb for "what was
+decided"). A sentence that restates a better one is left out. The best are quoted before the model has read
+anything, and offered to the model to choose from.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from .settings import Settings
 
 #: Sentences shorter than this are no evidence ("Godkendt.", "Ad. 3"): they answer nothing on their own.
 _MIN_EVIDENCE_CHARS = 25
+#: Share of a sentence's words that a better-ranked sentence holding them all (or nearly) leaves it nothing new to say.
+_RESTATED = 0.8
 
 
 class ContextBuilder:
@@ -33,7 +36,7 @@ class ContextBuilder:
         self.sentences = sentences  #: sentences shown of each passage (0: all)
         self.chars = chars  #: characters shown in all (0: no limit)
         self.evidence = evidence  #: sentences ranked as evidence (0: none)
-        self.overlap_weight = overlap_weight  #: weight of the share a sentence holds of the words of the question's closest wording
+        self.overlap_weight = overlap_weight  #: weight of the share a sentence (with its item's title) holds of the question's words
         self.kind_weight = kind_weight  #: added to a sentence holding the kind of answer the question asks for
         self.passage_weight = passage_weight  #: times the reciprocal of its passage's rank, added to a sentence's score
 
@@ -120,21 +123,32 @@ class ContextBuilder:
         asked = [words for words in ({*terms(form.text)} for form in query.forms) if words]
         kind = answer_kind(query.question)
         ranked: list[Evidence] = []
+        said: list[set[str]] = []  # each ranked sentence's words
         for p, (hit, sentences, fresh) in enumerate(zip(hits, splits, self._fresh(splits))):
+            # A sentence stands in its agenda item: "Der er indkommet 5 høringssvar." answers "Hvor mange høringssvar kom
+            # der til lokalplanen for plejecentret i Lunden?" under the item "Lokalplan 15.24 - Plejecenter i Lunden".
+            topic = set(terms(hit.chunk.heading.partition(" › ")[0]))
             for fresh_index in fresh:
                 sentence = without_heading(hit, sentences[fresh_index])
                 if len(sentence) < _MIN_EVIDENCE_CHARS or is_furniture(sentence):
                     continue
                 words = set(terms(sentence))
-                overlap = max((len(wording & words) / len(wording) for wording in asked), default=0.0)
+                overlap = max((len(wording & (words | topic)) / len(wording) for wording in asked), default=0.0)
                 similarity = sims[p][fresh_index]
-                score = (
-                    similarity + self.overlap_weight * overlap + self.kind_weight * (bool(kind) and holds_answer_kind(sentence, kind))
-                    + self.passage_weight / (p + 1)
-                )  # fmt: skip
+                holds = bool(kind) and holds_answer_kind(sentence, kind)
+                score = similarity + self.overlap_weight * overlap + self.kind_weight * holds + self.passage_weight / (p + 1)
                 ranked.append(Evidence(p + 1, sentence, hit, score, similarity))
-        ranked.sort(key=lambda e: -e.score)
-        return tuple(ranked[: self.evidence])
+                said.append(words)
+        order = sorted(range(len(ranked)), key=lambda r: -ranked[r].score)
+        kept: list[int] = []
+        for r in order:
+            # Minutes repeat themselves (a case's text at every meeting, a sentence cut at a chunk's edge): a sentence
+            # that says nearly nothing a better one did not would take an offered place from another that might.
+            if not any(_restates(said[r], said[k]) for k in kept):
+                kept.append(r)
+            if len(kept) == self.evidence:
+                break
+        return tuple(ranked[r] for r in kept)
 
 
 def _wordings(query: Query) -> list[str]:
@@ -154,6 +168,13 @@ def without_heading(hit: Hit, sentence: str) -> str:
             if any(ch.isalnum() for ch in rest):
                 return rest
     return sentence
+
+
+def _restates(words: set[str], better: set[str]) -> bool:
+    """True when a sentence of these ``words`` says hardly anything that one of the ``better`` words does not, and no
+    number it does not ("a guarantee of 50 million" is news beside "a guarantee of 120.9 million")."""
+    numbers = {w for w in words if w[0].isdigit()}
+    return bool(words) and numbers <= better and len(words & better) >= _RESTATED * len(words)
 
 
 def _repeats(sentence: str, earlier: list[str]) -> bool:

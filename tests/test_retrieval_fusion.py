@@ -185,3 +185,33 @@ def test_a_records_furniture_is_no_evidence(fake_embedder) -> None:  # noqa: ANN
     builder = ContextBuilder(fake_embedder, min_score=0.0, sentences=0, chars=0, evidence=3)
     evidence = builder.run(query, [_hit(attachments + " " + C, 1)]).evidence
     assert [e.sentence for e in evidence] == [C]
+
+
+@pytest.mark.parametrize(("heading", "first"), [("", 1), ("Lokalplan for plejecentret i Lunden › Beslutning", 0)])
+def test_a_sentence_stands_in_its_agenda_item(fake_embedder, heading: str, first: int) -> None:  # noqa: ANN001
+    """A sentence holds its agenda item's title words too: the count of hearing responses answers a question about the
+    item's local plan, above a sentence that only repeats the plan's name."""
+    answer, topic = "Der er indkommet 5 høringssvar.", "Lokalplanen blev drøftet på mødet i Lunden."
+    question = "Hvor mange høringssvar kom der til lokalplanen for plejecentret i Lunden?"
+    query = Query(question, "da", (QueryForm(question, 1.0, 1.0),))
+    text = f"{answer} {topic}"
+    hit = Hit(Chunk("d#1", "d", "D", text, 0, len(text), 1, 1, heading), 0.9, 1)
+    builder = ContextBuilder(fake_embedder, min_score=0.0, sentences=0, chars=0, evidence=2, overlap_weight=0.5, kind_weight=0.1)
+    assert builder.run(query, [hit]).evidence[0].sentence == [answer, topic][first]
+
+
+@pytest.mark.parametrize(
+    ("second", "offered"),
+    [
+        (C.replace("42 på", "42, på"), 2),  # the same sentence in a later meeting's minutes
+        (C.replace("uge 42", "uge 43"), 3),  # another week is news
+        ("på grund af ombygning af køkkenet.", 2),  # the tail of it, cut at a chunk's edge
+    ],
+)
+def test_a_sentence_repeated_by_a_later_passage_is_offered_once(fake_embedder, second: str, offered: int) -> None:  # noqa: ANN001
+    question = "Hvornår holder kantinen lukket på grund af ombygning?"
+    query = Query(question, "da", (QueryForm(question, 1.0, 1.0),))
+    builder = ContextBuilder(fake_embedder, min_score=0.0, sentences=0, chars=0, evidence=4)
+    evidence = builder.run(query, [_hit(C, 1), _hit(f"{second} {D}", 2)]).evidence
+    assert len(evidence) == offered and evidence[0].sentence == C
+
