@@ -122,8 +122,7 @@ class ContextBuilder:
         # a sentence counts the share it holds of its best-matching wording, not of all wordings' words together.
         asked = [words for words in ({*terms(form.text)} for form in query.forms) if words]
         kind = answer_kind(query.question)
-        ranked: list[Evidence] = []
-        said: list[set[str]] = []  # each ranked sentence's words
+        ranked: list[tuple[Evidence, set[str]]] = []  # each sentence with its words
         for p, (hit, sentences, fresh) in enumerate(zip(hits, splits, self._fresh(splits))):
             # A sentence stands in its agenda item: "Der er indkommet 5 høringssvar." answers "Hvor mange høringssvar kom
             # der til lokalplanen for plejecentret i Lunden?" under the item "Lokalplan 15.24 - Plejecenter i Lunden".
@@ -137,18 +136,17 @@ class ContextBuilder:
                 similarity = sims[p][fresh_index]
                 holds = bool(kind) and holds_answer_kind(sentence, kind)
                 score = similarity + self.overlap_weight * overlap + self.kind_weight * holds + self.passage_weight / (p + 1)
-                ranked.append(Evidence(p + 1, sentence, hit, score, similarity))
-                said.append(words)
-        order = sorted(range(len(ranked)), key=lambda r: -ranked[r].score)
-        kept: list[int] = []
-        for r in order:
+                ranked.append((Evidence(p + 1, sentence, hit, score, similarity), words))
+        ranked.sort(key=lambda pair: -pair[0].score)
+        kept: list[tuple[Evidence, set[str]]] = []
+        for evidence, words in ranked:
             # Minutes repeat themselves (a case's text at every meeting, a sentence cut at a chunk's edge): a sentence
             # that says nearly nothing a better one did not would take an offered place from another that might.
-            if not any(_restates(said[r], said[k]) for k in kept):
-                kept.append(r)
-            if len(kept) == self.evidence:
-                break
-        return tuple(ranked[r] for r in kept)
+            if not any(_restates(words, better) for _, better in kept):
+                kept.append((evidence, words))
+                if len(kept) == self.evidence:
+                    break
+        return tuple(evidence for evidence, _ in kept)
 
 
 def _wordings(query: Query) -> list[str]:
