@@ -1,6 +1,7 @@
 """From a Query to the passages most likely to answer it: dense and lexical channels fused by weighted rank, then
 arranged as minutes call for: a text repeated at several meetings once, an agenda item's decision and summary over
-its case description and attachments, and the committee and meeting date the question names preferred."""
+its case description and attachments, the decision of an item found beside it, and the committee and meeting date the
+question names preferred."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ log = logging.getLogger(__name__)
 
 # Shared by all retrievers: each query hands its lexical searches to these threads.
 _CHANNELS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lexical")
+
+DECISION = "Beslutning"  #: the section of an agenda-item record that says what was decided
 
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
@@ -56,7 +59,7 @@ class Retriever:
 
     def __init__(
         self, store: Store, embedder: Embedder, *, top_k: int, mode: Mode, depth: int, rrf_k: int, section_weights: dict[str, float] | None = None,
-        prefer_weight: float = 0.0, reranker: Reranker | None = None, rerank_depth: int = 0,
+        prefer_weight: float = 0.0, decision_support: float = 0.0, reranker: Reranker | None = None, rerank_depth: int = 0,
     ) -> None:  # fmt: skip
         self.store = store
         self.embedder = embedder
@@ -66,6 +69,7 @@ class Retriever:
         self.rrf_k = rrf_k
         self.section_weights = section_weights or {}  #: a record section's factor on its passages' fused score
         self.prefer_weight = prefer_weight  #: added factor for each of the body and date the question names
+        self.decision_support = decision_support  #: an item's decision scores at least this share of its best passage
         self.reranker = reranker  #: reorders the first ``rerank_depth`` passages before the cut; None: none
         self.rerank_depth = rerank_depth
 
@@ -77,7 +81,8 @@ class Retriever:
         s = settings
         return cls(
             store, embedder, top_k=s.top_k, mode=mode or s.retrieval_mode, depth=s.retrieval_depth, rrf_k=s.rrf_k,
-            section_weights=s.section_weights, prefer_weight=s.prefer_weight, reranker=reranker, rerank_depth=s.rerank_depth,
+            section_weights=s.section_weights, prefer_weight=s.prefer_weight, decision_support=s.decision_support, reranker=reranker,
+            rerank_depth=s.rerank_depth,
         )  # fmt: skip
 
     def run(self, query: Query, k: int | None = None, narrow: Filter | None = None) -> list[Hit]:
@@ -124,12 +129,22 @@ class Retriever:
 
     def arrange(self, scores: dict[int, float], prefer: Filter, k: int) -> list[int]:
         """The ``k`` rows to show, best first, from fused ``scores``: one row of each text (minutes repeat a case's text
-        at every meeting that handles it), scores weighted by the passage's section and by what the question names."""
+        at every meeting that handles it), scores weighted by the passage's section and by what the question names, and an
+        agenda item's decision scored at least ``decision_support`` of its best passage."""
         seen: set[str] = set()
         score: dict[int, float] = {}
+        best: dict[str, float] = {}  # each agenda item's best passage
+        decisions: list[Candidate] = []
         for c in self.store.candidates(list(scores)):
             if c.text_hash in seen:
                 continue
             seen.add(c.text_hash)
             score[c.row] = scores[c.row] * self.section_weights.get(c.section, 1.0) * (1.0 + self.prefer_weight * preferred(c, prefer))
+            best[c.doc_id] = max(best.get(c.doc_id, 0.0), score[c.row])
+            if c.section == DECISION:
+                decisions.append(c)
+        # The decision often shares few words with the question ("Udvalget godkendte indstillingen"), yet it is what
+        # the question about the item asks for.
+        for c in decisions:
+            score[c.row] = max(score[c.row], self.decision_support * best[c.doc_id])
         return sorted(score, key=lambda row: -score[row])[:k]

@@ -87,6 +87,7 @@ class Settings(BaseSettings):
         default_factory=lambda: {"Beslutning": 2.5, "Resume": 2.5, "Indstilling": 1.6},
         description='Factor on the fused score of passages of an agenda-item record\'s sections (JSON, e.g. {"Beslutning": 2.5}); other sections 1.',
     )
+    decision_support: float = Field(0.5, ge=0.0, le=1.0, description="An agenda item's decision (its Beslutning passage) scores at least this share of the item's best passage: a reader of minutes looks for what was decided (0: off).")
     prefer_weight: float = Field(0.25, ge=0.0, description="Added factor on a passage's score for each of the committee and meeting date (year, month) the question names.")
     rerank_url: str = Field("", description="A reranking server (the Cohere/Jina /rerank API of vLLM, Infinity, llama.cpp's server; or TEI's), e.g. http://127.0.0.1:7997; empty: no reranking.")
     rerank_model: str = Field("BAAI/bge-reranker-v2-m3", description="Reranking model asked of the server.")

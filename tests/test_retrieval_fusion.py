@@ -109,6 +109,12 @@ def _arranged(candidates: list[object], scores: list[float], k: int = 3, prefer:
         # a section's weight lifts its passage, other sections keep theirs
         ([("a", "Bilag", ""), ("b", "Beslutning", "")], [1.0, 0.9], {"section_weights": {"Beslutning": 1.2}}, [1, 0]),
         ([("a", "Bilag", ""), ("b", "Beslutning", "")], [1.0, 0.9], {"section_weights": {"Resume": 1.2}}, [0, 1]),
+        # an item's decision scores at least half its best passage: above another item's middling passage
+        ([("a", "Resume", ""), ("b", "Resume", ""), ("a", "Beslutning", "")], [1.0, 0.4, 0.1], {"decision_support": 0.5}, [0, 2, 1]),
+        ([("a", "Resume", ""), ("b", "Resume", ""), ("a", "Beslutning", "")], [1.0, 0.4, 0.1], {}, [0, 1, 2]),
+        # … but never above what it already scores, and another item's passage lifts no decision
+        ([("a", "Resume", ""), ("a", "Beslutning", ""), ("b", "Resume", "")], [1.0, 0.9, 0.6], {"decision_support": 0.5}, [0, 1, 2]),
+        ([("a", "Resume", ""), ("b", "Resume", ""), ("c", "Beslutning", "")], [1.0, 0.4, 0.1], {"decision_support": 0.5}, [0, 1, 2]),
     ],
 )
 def test_arrange(rows: list[tuple[str, str, str]], scores: list[float], settings: dict, expected: list[int]) -> None:  # type: ignore[type-arg]
