@@ -77,8 +77,12 @@ def question_language(question: str) -> str:
 # --- sentences ---------------------------------------------------------------------------------------------------
 
 # A sentence ends at . ! or ? after a word of 4+ characters or a marker (not "pr. 1. januar", "kl.", "Pga."), before a
-# capital letter or a marker.
-_SENTENCE_END = re.compile(r"(?:(?<=\w{4}[.!?])|(?<=\][.!?]))((?:\s*\[\d+\])*)\s+(?=[A-ZÆØÅ\[\"(])")
+# capital letter or a marker; and after an amount's unit before a capitalised word ("… på 7,56 mio. kr. Byrådet skal …":
+# a Danish noun is not capitalised, so what follows starts a sentence).
+_SENTENCE_END = re.compile(
+    r"(?:(?<=\w{4}[.!?])|(?<=\][.!?]))((?:\s*\[\d+\])*)\s+(?=[A-ZÆØÅ\[\"(])"
+    r"|(?:(?<=\bkr\.)|(?<=\bmio\.)|(?<=\bmia\.))()\s+(?=(?!Kr\b)[A-ZÆØÅ][a-zæøå])"
+)
 _PARAGRAPH_END = re.compile(r"(?<=[.!?])\n")
 
 
@@ -89,7 +93,8 @@ def split_sentences(text: str) -> list[str]:
     leading = bool(LEADING_MARKER.match(text))
     parts, start = [], 0
     for m in _SENTENCE_END.finditer(text):
-        cut = m.start(1) if leading else m.end(1)
+        markers = 1 if m.group(1) is not None else 2  # the markers after the full stop (none after a unit)
+        cut = m.start(markers) if leading else m.end(markers)
         parts.append(text[start:cut].strip())
         start = cut if leading else m.end()
     parts.append(text[start:].strip())

@@ -41,6 +41,11 @@ def test_question_language(question: str, language: str) -> None:
         ("Den træder i kraft pr. 1. januar 2016 [1]. Godt.", ["Den træder i kraft pr. 1. januar 2016 [1].", "Godt."]),
         ("Pga. OvergangsMED behandles sagen kl. 13 i HovedMED.", ["Pga. OvergangsMED behandles sagen kl. 13 i HovedMED."]),
         ("Kun én sætning", ["Kun én sætning"]),
+        ("Restfinansieringen er 7,56 mio. kr. Byrådet skal tage stilling.", ["Restfinansieringen er 7,56 mio. kr.", "Byrådet skal tage stilling."]),
+        ("Et underskud på 58 mio. Katrine Nissen supplerer.", ["Et underskud på 58 mio.", "Katrine Nissen supplerer."]),
+        ("Det koster 100 kr. pr. person og 2 mio. kr. i alt.", ["Det koster 100 kr. pr. person og 2 mio. kr. i alt."]),
+        ("Prisen er 50 mio. Kr. betales senere.", ["Prisen er 50 mio. Kr. betales senere."]),
+        ("Sagen behandles jf. Forretningsorden for Greve Byråd.", ["Sagen behandles jf. Forretningsorden for Greve Byråd."]),
     ],
 )
 def test_split_sentences(text: str, sentences: list[str]) -> None:
