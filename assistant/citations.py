@@ -238,14 +238,14 @@ class CitationChecker:
     def phrased(self, query: Query, context: Context, chosen: Evidence, reply: str, shown: int = 1) -> Answer:
         """The Answer built on ``chosen``: the model's line (or, when it gave none, the sentence itself) citing the
         sentence's passage, checked as any answer is (its numbers in the passage, similar to it); the sentence is
-        quoted first, and after it the next best-ranked ones, ``shown`` in all, each citing its passage."""
+        quoted first, and after it the best-ranked of the context's quotes, ``shown`` in all, each citing its passage."""
         line = " ".join(without_markers(before_loop(reply)).split())
         if not line or self.templates.says_not_found(line):
             line = chosen.sentence
         checked = CheckedCitations(at_end(line, [chosen.n]), [Citation(chosen.n, chosen.hit)], 0)
         supported = support_sentences(checked, context.passages, self._similarity(context.passages), self.attach_threshold, self.verify_threshold)
         text = self.lexicon.glossed(supported.text) if self.lexicon is not None and query.language == "en" else supported.text
-        evidence = (chosen, *[e for e in context.evidence if e is not chosen][: max(shown - 1, 0)])
+        evidence = (chosen, *[e for e in context.quotes if e is not chosen])[: max(shown, 1)]
         citations = list(supported.citations or [Citation(chosen.n, chosen.hit, attached=True)])
         for e in evidence:
             if all(c.n != e.n for c in citations):

@@ -29,7 +29,7 @@ class ContextBuilder:
 
     def __init__(
         self, embedder: Embedder, *, min_score: float, sentences: int, chars: int, evidence: int = 0, overlap_weight: float = 0.0,
-        kind_weight: float = 0.0, passage_weight: float = 0.0,
+        kind_weight: float = 0.0, passage_weight: float = 0.0, margin: float = 0.0,
     ) -> None:  # fmt: skip
         self.embedder = embedder
         self.min_score = min_score  #: cosine similarity below which a passage is irrelevant
@@ -39,6 +39,7 @@ class ContextBuilder:
         self.overlap_weight = overlap_weight  #: weight of the share a sentence (with its item's title) holds of the question's words
         self.kind_weight = kind_weight  #: added to a sentence holding the kind of answer the question asks for
         self.passage_weight = passage_weight  #: times the reciprocal of its passage's rank, added to a sentence's score
+        self.margin = margin  #: how far under the best sentence's score another may score and still be quoted
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder) -> ContextBuilder:
@@ -47,6 +48,7 @@ class ContextBuilder:
         return cls(
             embedder, min_score=s.min_score, sentences=s.context_sentences, chars=s.context_chars, evidence=s.evidence_candidates,
             overlap_weight=s.evidence_overlap_weight, kind_weight=s.evidence_kind_weight, passage_weight=s.evidence_passage_weight,
+            margin=s.evidence_margin,
         )  # fmt: skip
 
     def run(self, query: Query, hits: list[Hit]) -> Context:
@@ -54,7 +56,11 @@ class ContextBuilder:
         relevant = [h for h in hits if h.score >= self.min_score]
         splits = [passage_sentences(h.chunk.text) for h in relevant]
         sims = self._similarities(_wordings(query), splits, always=self.evidence > 0)
-        return Context(relevant, self._shown(splits, sims), self._evidence(query, relevant, splits, sims))
+        evidence = self._evidence(query, relevant, splits, sims)
+        # A sentence far under the best shares the question's words more than its matter: quoting it misleads more
+        # than leaving it out.
+        quotes = tuple(e for e in evidence if e.score >= evidence[0].score - self.margin) if evidence else ()
+        return Context(relevant, self._shown(splits, sims), evidence, quotes)
 
     def best_sentences(self, question: str, hits: list[Hit]) -> list[str]:
         """What the model is shown of each passage: at most ``sentences`` sentences, those most similar to the question,

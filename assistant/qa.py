@@ -118,12 +118,12 @@ class Assistant:
         query = self.rewriter.run(question, translate=False, bodies=self.bodies)
         hits = self.retriever().run(query, k, narrow)
         context = self.context.run(query, hits)
-        yield Partial("", context.passages, evidence=context.evidence[:shown])
+        yield Partial("", context.passages, evidence=context.quotes[:shown])
         if self.rewriter.will_translate(query):
             query = self.rewriter.run(question, bodies=self.bodies)
             hits = self.retriever().run(query, k, narrow)
             context = self.context.run(query, hits)
-            yield Partial("", context.passages, evidence=context.evidence[:shown])
+            yield Partial("", context.passages, evidence=context.quotes[:shown])
         if not context.passages:
             answer = self.citations.declined(query, hits)
         elif context.evidence:

@@ -234,11 +234,12 @@ class Evidence:
 @dataclass(frozen=True)
 class Context:
     """What the model is shown: the relevant passages (numbered from 1 in this order), the text shown of each, and
-    their sentences ranked as the answer (best first)."""
+    their sentences ranked as the answer (best first), of which those scoring near the best may be quoted."""
 
     passages: list[Hit]
     texts: list[str]
     evidence: tuple[Evidence, ...] = ()
+    quotes: tuple[Evidence, ...] = ()  #: the evidence scoring near the best (best first): a sentence far under it is on another matter
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,7 @@ class Settings(BaseSettings):
     evidence_candidates: int = Field(4, ge=0, le=9, description="Sentences of the passages ranked as the answer and offered to the model to choose from (0: the model writes freely).")
     evidence_chars: int = Field(200, ge=40, description="Most characters of each evidence sentence shown to the model to choose from.")
     evidence_shown: int = Field(2, ge=1, description="Best-ranked sentences quoted at once, before the model has read anything, and with the answer (the one it is built on first).")
+    evidence_margin: float = Field(0.15, ge=0.0, description="A sentence is quoted beside the best one only when its evidence score is within this margin of the best's (a sentence on another matter is no evidence).")
     evidence_overlap_weight: float = Field(0.5, ge=0.0, description="Weight, in the evidence ranking, of the share a sentence, with its agenda item's title, holds of the words of the question's closest wording (as asked, or a Danish form).")
     evidence_kind_weight: float = Field(0.1, ge=0.0, description="Added to a sentence's evidence score when it holds the kind of answer asked for (a sum, a length, an amount, a date, a name, a decision).")
     evidence_passage_weight: float = Field(0.1, ge=0.0, description="Weight, in the evidence ranking, of the reciprocal rank of a sentence's passage in retrieval (its decision and summary sections, the committee and date named, the whole passage's words).")

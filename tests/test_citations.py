@@ -273,3 +273,30 @@ def test_pick_weighs_only_the_sentences_whose_passage_holds_the_names_asked_abou
     question = "Hvornår træder den nye MED-aftale i kraft?"
     picked = _chooser().pick(Query(question, "da", (QueryForm(question, 1.0, 1.0),)), evidence, [0.05, 0.6, 0.35])
     assert picked is not None and picked.hit is med
+
+
+
+@pytest.mark.parametrize(
+    ("chosen", "quotes", "quoted"),
+    [
+        # the model's pick first, then the best of the context's quotes, two in all
+        (0, [0, 1], [0, 1]),
+        (1, [0, 1], [1, 0]),
+        (2, [0, 1], [2, 0]),
+        # a sentence far under the best is no quote: the pick alone, or the pick and the best
+        (0, [0], [0]),
+        (2, [0], [2, 0]),
+    ],
+)
+def test_the_answer_quotes_its_pick_then_the_best_of_the_contexts_quotes(chosen: int, quotes: list[int], quoted: list[int]) -> None:
+    from assistant.records import Context, Evidence, Query, QueryForm
+
+    from tests.conftest import FakeEmbedder
+
+    text = "Broen koster 42 mio. kr. Den åbner i 2026. Den er 51 meter lang."
+    hit = Hit(Chunk("c1", "d", "Byrådet", text, 0, 1, 1, 1), 0.9, 1, vector=FakeEmbedder().embed_passages([text])[0])
+    evidence = tuple(Evidence(1, sentence, hit, score, 0.85) for sentence, score in zip(hit.chunk.text.split(". "), (1.4, 1.3, 1.2)))
+    context = Context([hit], [hit.chunk.text], evidence, tuple(evidence[i] for i in quotes))
+    question = "Hvad koster broen?"
+    answer = _chooser().phrased(Query(question, "da", (QueryForm(question, 1.0, 1.0),)), context, evidence[chosen], "Broen koster 42 mio. kr.", 2)
+    assert [evidence.index(e) for e in answer.evidence] == quoted

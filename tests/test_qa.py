@@ -72,6 +72,7 @@ def test_answer_without_words_or_without_any_source_abstains(tmp_path: Path, tin
 
 def test_evidence_comes_first_then_the_chosen_sentence_is_phrased(tmp_path: Path, tiny_corpus: Path) -> None:
     assistant, generator = _assistant(tmp_path, tiny_corpus, "Vold skal anmeldes inden 72 timer.", evidence_candidates=4)
+    assistant.context.margin = 9.0  # the next best-ranked sentence is quoted however far under the best it scores
     steps = list(assistant.stream("Hvornår skal vold og trusler politianmeldes?"))
     first = steps[0]
     assert first.text == "" and first.evidence and "72 timer" in first.evidence[0].sentence  # before the model
@@ -85,6 +86,10 @@ def test_evidence_comes_first_then_the_chosen_sentence_is_phrased(tmp_path: Path
     assert "Which sentence answers the question?" in choice[1]["content"] and "72 timer" in choice[1]["content"]
     assert phrase[: len(choice)] == choice and phrase[-2] == {"role": "assistant", "content": "1"}  # the same context, a few tokens more
     assert answer.render().startswith("“Vold og trusler skal politianmeldes inden 72 timer.” [1] — HovedMED referat, 2015, Ad. 2")
+    # with no margin only sentences scoring as the best are quoted, before the model and with the answer
+    assistant.context.margin = 0.0
+    steps = list(assistant.stream("Hvornår skal vold og trusler politianmeldes?"))
+    assert len(steps[0].evidence) == 1 and steps[-1].answer is not None and len(steps[-1].answer.evidence) == 1
 
 
 def test_the_model_choosing_none_declines_unless_a_sentence_matches_strongly(tmp_path: Path, tiny_corpus: Path) -> None:

@@ -221,3 +221,15 @@ def test_a_sentence_repeated_by_a_later_passage_is_offered_once(fake_embedder, s
     evidence = builder.run(query, [_hit(C, 1), _hit(f"{second} {D}", 2)]).evidence
     assert len(evidence) == offered and evidence[0].sentence == C
 
+
+
+@pytest.mark.parametrize(("margin", "quoted"), [(9.0, 2), (0.0, 1)])
+def test_only_sentences_scoring_near_the_best_are_quotes(fake_embedder, margin: float, quoted: int) -> None:  # noqa: ANN001
+    """A sentence far under the best shares the question's words more than its matter: it is offered to the model but
+    not quoted."""
+    question = "Hvornår holder kantinen lukket på grund af ombygning?"
+    query = Query(question, "da", (QueryForm(question, 1.0, 1.0),))
+    builder = ContextBuilder(fake_embedder, min_score=0.0, sentences=0, chars=0, evidence=4, margin=margin)
+    context = builder.run(query, [_hit(C, 1), _hit(D, 2)])
+    assert len(context.evidence) == 2 and context.evidence[0].score > context.evidence[1].score
+    assert context.quotes == context.evidence[:quoted]
