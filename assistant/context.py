@@ -7,8 +7,8 @@ Danish translation, whichever is closer), by the share they hold, with their age
 closest wording, by the rank of their passage (retrieval has weighed the whole passage's words, its section and the
 committee and date the question names), and by whether they hold the kind of answer it asks for (a sum for "what
 does it cost", an amount for "how many", a date for "when", a name for "who", a decision's verb for "what was
-decided"). A sentence that restates a better one is left out. The best are quoted before the model has read
-anything, and offered to the model to choose from.
+decided"). A sentence that restates a better one is left out. The best are offered to the model to choose from;
+those scoring near the best of all are quoted before the model has read anything.
 """
 
 from __future__ import annotations
