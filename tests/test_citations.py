@@ -275,7 +275,6 @@ def test_pick_weighs_only_the_sentences_whose_passage_holds_the_names_asked_abou
     assert picked is not None and picked.hit is med
 
 
-
 @pytest.mark.parametrize(
     ("chosen", "quotes", "quoted"),
     [
