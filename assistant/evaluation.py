@@ -14,13 +14,15 @@ case (minutes repeat a case's text at every meeting that handles it). The item i
 passage of the ``doc`` is retrieved, or a passage of the same case holding a phrase. ``kinds`` name what the
 question is like ("committee", "year", "place": it names one; "multi": its case was handled at several meetings),
 and the figures are given by kind too. Phrases rather than passage ids keep the gold valid when the
-chunking changes. ``facts`` are what a correct answer must say: each fact is one or more alternatives separated by
-"|" (the answer may be Danish or English), matched case-insensitively. Unanswerable questions (``"answerable":
+chunking changes. ``facts`` are what a correct answer must say: each fact is a regular expression, its alternatives
+separated by "|" (the answer may be Danish or English, a number written "1.500" or "1,500"), searched case-insensitively
+in the answer with its white space folded. Unanswerable questions (``"answerable":
 false``) count only for answers: the assistant should say that the documents do not answer them.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -121,6 +123,11 @@ def read_gold(path: Path) -> list[GoldQuestion]:
             raise GoldFileError(f"{path}:{lineno}: needs \"question\" and a non-empty \"answers\" list of phrases (or \"answerable\": false)")
         if not isinstance(facts, list) or not all(isinstance(f, str) and f.strip() for f in facts):
             raise GoldFileError(f"{path}:{lineno}: \"facts\" must be a list of non-empty strings")
+        for fact in facts:
+            try:
+                re.compile(fact)
+            except re.error as exc:
+                raise GoldFileError(f"{path}:{lineno}: the fact {fact!r} is no regular expression ({exc}); escape its . ( ) [ ] with a backslash") from None
         kinds = obj.get("kinds", [])
         if not isinstance(kinds, list) or not all(isinstance(k, str) and k for k in kinds):
             raise GoldFileError(f"{path}:{lineno}: \"kinds\" must be a list of names")
@@ -187,9 +194,8 @@ def evaluate(search: Callable[[str, int], list[Hit]], gold: list[GoldQuestion]) 
 
 
 def fact_present(fact: str, answer: str) -> bool:
-    """Whether ``answer`` states ``fact`` (any of its "|"-separated alternatives, case and spacing ignored)."""
-    text = normalise(answer)
-    return any(normalise(alt) in text for alt in fact.split("|") if alt.strip())
+    """Whether ``answer`` states ``fact`` (a regular expression: any of its alternatives, case and spacing ignored)."""
+    return re.search(fact, normalise(answer), re.IGNORECASE) is not None
 
 
 @dataclass

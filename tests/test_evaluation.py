@@ -59,6 +59,11 @@ def test_bad_gold_lines(tmp_path: Path, line: str, message: str) -> None:
         ("1. januar 2016|january 1, 2016", "Den træder i kraft 1.  januar\n2016.", True),
         ("Susanne Skov", "Det fremgår ikke af dokumenterne.", False),
         ("hovedlov|main act", "A new principal law.", False),
+        # regular expressions: a number guarded against longer numbers and citation markers, a number's two formats
+        (r"(?<![\d.,\[])3(?![\d\]]|[.,]\d)", "Der holdes 3 årlige møder [1].", True),
+        (r"(?<![\d.,\[])3(?![\d\]]|[.,]\d)", "Der holdes 13 møder [3].", False),
+        (r"4,3|4\.3", "The store is 4.3 m by 13.1 m.", True),
+        (r"4,3|4\.3", "It costs 453 kr.", False),
     ],
 )
 def test_fact_present(fact: str, answer: str, present: bool) -> None:
@@ -101,6 +106,13 @@ def test_answer_metrics_count_facts_citations_and_abstention(tmp_path: Path) -> 
     assert report.by_language["en"].false_abstentions == 1 and report.by_language["da"].correct == 1
     assert [q.id for q, _, _ in report.outcomes] == ["a", "b", "c", "d"]
     assert "facts" in report.table() and "0.500" in report.table()
+
+
+def test_a_fact_that_is_no_regular_expression_is_refused(tmp_path: Path) -> None:
+    gold_file = tmp_path / "gold.jsonl"
+    gold_file.write_text('{"question": "Hvad?", "answers": ["x"], "facts": ["7,5 (mio"]}\n', "utf-8")
+    with pytest.raises(GoldFileError, match=":1:.*regular expression"):
+        read_gold(gold_file)
 
 
 def test_unanswerable_questions_are_left_out_of_retrieval_scores(tmp_path: Path) -> None:
