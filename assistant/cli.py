@@ -88,7 +88,8 @@ def index(
         resumed = f", {report.resumed} of them from an interrupted run" if report.resumed else ""
         typer.echo(
             f"indexed {report.documents} documents, {report.chunks} passages into {where} "
-            f"({report.embedded} embedded, {report.reused} reused{resumed}) in {report.seconds:.1f} s"
+            f"({report.embedded} embedded, {report.reused} reused{resumed}) and {report.sentences} evidence sentences "
+            f"({report.embedded_sentences} embedded) in {report.seconds:.1f} s"
         )
 
 

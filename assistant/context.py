@@ -13,13 +13,12 @@ those scoring near the best of all are quoted before the model has read anything
 
 from __future__ import annotations
 
-from .danish import answer_kind, holds_answer_kind, is_furniture, passage_sentences, terms
-from .interfaces import Embedder
-from .records import Context, Evidence, Hit, Query
-from .settings import Settings
+import numpy as np
 
-#: Sentences shorter than this are no evidence ("Godkendt.", "Ad. 3"): they answer nothing on their own.
-_MIN_EVIDENCE_CHARS = 25
+from .danish import MIN_EVIDENCE_CHARS, answer_kind, holds_answer_kind, is_furniture, passage_sentences, repeats, terms, without_heading
+from .interfaces import Embedder
+from .records import Context, Evidence, Found, Hit, Query, Sentence
+from .settings import Settings
 #: Share of a sentence's words that a better-ranked sentence holding them all (or nearly) leaves it nothing new to say.
 _RESTATED = 0.8
 
@@ -29,7 +28,7 @@ class ContextBuilder:
 
     def __init__(
         self, embedder: Embedder, *, min_score: float, sentences: int, chars: int, evidence: int = 0, overlap_weight: float = 0.0,
-        kind_weight: float = 0.0, passage_weight: float = 0.0, margin: float = 0.0,
+        kind_weight: float = 0.0, passage_weight: float = 0.0, margin: float = 0.0, focus_weight: float = 0.0,
     ) -> None:  # fmt: skip
         self.embedder = embedder
         self.min_score = min_score  #: cosine similarity below which a passage is irrelevant
@@ -40,6 +39,7 @@ class ContextBuilder:
         self.kind_weight = kind_weight  #: added to a sentence holding the kind of answer the question asks for
         self.passage_weight = passage_weight  #: times the reciprocal of its passage's rank, added to a sentence's score
         self.margin = margin  #: how far under the best sentence's score another may score and still be quoted
+        self.focus_weight = focus_weight  #: share of a sentence's similarity to the question without its items' titles
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder) -> ContextBuilder:
@@ -48,19 +48,81 @@ class ContextBuilder:
         return cls(
             embedder, min_score=s.min_score, sentences=s.context_sentences, chars=s.context_chars, evidence=s.evidence_candidates,
             overlap_weight=s.evidence_overlap_weight, kind_weight=s.evidence_kind_weight, passage_weight=s.evidence_passage_weight,
-            margin=s.evidence_margin,
+            margin=s.evidence_margin, focus_weight=s.evidence_focus_weight,
         )  # fmt: skip
 
-    def run(self, query: Query, hits: list[Hit]) -> Context:
-        """The Context for ``query`` from its retrieved ``hits``: empty when no passage reaches the relevance floor."""
-        relevant = [h for h in hits if h.score >= self.min_score]
+    def run(self, query: Query, found: Found | list[Hit]) -> Context:
+        """The Context for ``query`` from what retrieval found (or its passages alone): empty when no passage reaches
+        the relevance floor. The evidence is ranked among every sentence of the best items where retrieval handed them
+        on, else among the passages' sentences."""
+        found = found if isinstance(found, Found) else Found(list(found))
+        relevant = [h for h in found.passages if h.score >= self.min_score]
+        if relevant and found.sentences and self.evidence:
+            return self._from_items(query, relevant, found)
         splits = [passage_sentences(h.chunk.text) for h in relevant]
         sims = self._similarities(_wordings(query), splits, always=self.evidence > 0)
         evidence = self._evidence(query, relevant, splits, sims)
         # A sentence far under the best shares the question's words more than its matter: quoting it misleads more
         # than leaving it out.
-        quotes = tuple(e for e in evidence if e.score >= evidence[0].score - self.margin) if evidence else ()
-        return Context(relevant, self._shown(splits, sims), evidence, quotes)
+        return Context(relevant, self._shown(splits, sims), evidence, self._quotes(evidence))
+
+    def _quotes(self, evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
+        # A sentence far under the best shares the question's words more than its matter: quoting it misleads more
+        # than leaving it out.
+        return tuple(e for e in evidence if e.score >= evidence[0].score - self.margin) if evidence else ()
+
+    def _from_items(self, query: Query, relevant: list[Hit], found: Found) -> Context:
+        """The Context whose evidence is ranked among the best items' sentences: the passages are the relevant ones
+        retrieved, then those the offered evidence stands in."""
+        ranked = self._rank_sentences(query, found)
+        passages = list(relevant)
+        evidence = []
+        for sentence, hit, score, similarity in ranked:
+            n = next((i for i, h in enumerate(passages, 1) if h.row == hit.row and h.chunk.id == hit.chunk.id), 0)
+            if not n:
+                passages.append(hit)
+                n = len(passages)
+            evidence.append(Evidence(n, sentence, passages[n - 1], score, similarity))
+        texts = [" ".join(passage_sentences(h.chunk.text)) for h in passages]
+        return Context(passages, texts, tuple(evidence), self._quotes(tuple(evidence)))
+
+    def _rank_sentences(self, query: Query, found: Found) -> list[tuple[str, Hit, float, float]]:
+        """The best items' sentences ranked as the answer, best first, at most ``evidence``: (sentence, its passage,
+        score, similarity). A sentence scores its similarity to the question (or its Danish translation), in part
+        without the words of the items' titles (which item is asked about is settled; what the question asks of it is
+        not), the share of the question's words it holds with its item's title, the kind of answer asked for, and its
+        item's rank."""
+        pairs = [(s, rank) for s, rank in found.sentences if s.row in found.hits and s.vector is not None]
+        if not pairs:
+            return []
+        wordings = _wordings(query)
+        titles = {w for h in found.hits.values() for w in terms(h.chunk.heading.partition(" › ")[0])}
+        focus = [_without_words(w, titles) for w in wordings]
+        vectors = self.embedder.embed_queries([*wordings, *focus])
+        matrix = np.stack([s.vector for s, _ in pairs])
+        sims = matrix @ vectors[: len(wordings)].T
+        focused = matrix @ vectors[len(wordings) :].T
+        asked = [words for words in ({*terms(form.text)} for form in query.forms) if words]
+        kind = answer_kind(query.question)
+        ranked: list[tuple[tuple[str, Hit, float, float], set[str]]] = []
+        for (sentence, rank), sim, focus_sim in zip(pairs, sims, focused):
+            hit = found.hits[sentence.row]
+            words = set(sentence.terms.split()) if sentence.terms else set(terms(sentence.text))
+            topic = set(terms(hit.chunk.heading.partition(" › ")[0]))
+            overlap = max((len(wording & (words | topic)) / len(wording) for wording in asked), default=0.0)
+            similarity = float(sim.max())
+            blended = (1.0 - self.focus_weight) * similarity + self.focus_weight * float(focus_sim.max())
+            holds = bool(kind) and holds_answer_kind(sentence.text, kind)
+            score = blended + self.overlap_weight * overlap + self.kind_weight * holds + self.passage_weight / rank
+            ranked.append(((sentence.text, hit, score, similarity), words))
+        ranked.sort(key=lambda pair: -pair[0][2])
+        kept: list[tuple[tuple[str, Hit, float, float], set[str]]] = []
+        for entry, words in ranked:
+            if not any(_restates(words, better) for _, better in kept):
+                kept.append((entry, words))
+                if len(kept) == self.evidence:
+                    break
+        return [entry for entry, _ in kept]
 
     def best_sentences(self, question: str, hits: list[Hit]) -> list[str]:
         """What the model is shown of each passage: at most ``sentences`` sentences, those most similar to the question,
@@ -77,7 +139,7 @@ class ContextBuilder:
         seen: list[str] = []
         fresh: list[list[int]] = []
         for sentences in splits:
-            fresh.append([i for i, sentence in enumerate(sentences) if not _repeats(sentence, seen)])
+            fresh.append([i for i, sentence in enumerate(sentences) if not repeats(sentence, seen)])
             seen.extend(sentences)
         return fresh
 
@@ -134,8 +196,8 @@ class ContextBuilder:
             # der til lokalplanen for plejecentret i Lunden?" under the item "Lokalplan 15.24 - Plejecenter i Lunden".
             topic = set(terms(hit.chunk.heading.partition(" › ")[0]))
             for fresh_index in fresh:
-                sentence = without_heading(hit, sentences[fresh_index])
-                if len(sentence) < _MIN_EVIDENCE_CHARS or is_furniture(sentence):
+                sentence = without_heading(sentences[fresh_index], hit.chunk.heading)
+                if len(sentence) < MIN_EVIDENCE_CHARS or is_furniture(sentence):
                     continue
                 words = set(terms(sentence))
                 overlap = max((len(wording & (words | topic)) / len(wording) for wording in asked), default=0.0)
@@ -161,17 +223,11 @@ def _wordings(query: Query) -> list[str]:
     return [query.question, *(form.text for form in query.forms if form.kind == "translation")]
 
 
-def without_heading(hit: Hit, sentence: str) -> str:
-    """A passage's sentence without the agenda item's heading or the record section's label it opens with ("Ad. 2
-    Vold og trusler Tina …", "Beslutning Udvalget …")."""
-    heading = " ".join(hit.chunk.heading.split())
-    label = heading.rpartition(" › ")[2] if " › " in heading else ""
-    for prefix in (heading, label):
-        if prefix and sentence.startswith(prefix + " "):
-            rest = sentence[len(prefix) :].strip()
-            if any(ch.isalnum() for ch in rest):
-                return rest
-    return sentence
+def _without_words(text: str, words: set[str]) -> str:
+    """``text`` without its words whose index terms are among ``words`` (the question without the items' titles); the
+    text itself when nothing would be left."""
+    kept = [w for w in text.split() if not set(terms(w)) & words]
+    return " ".join(kept) if kept else text
 
 
 def _restates(words: set[str], better: set[str]) -> bool:
@@ -179,10 +235,3 @@ def _restates(words: set[str], better: set[str]) -> bool:
     number it does not ("a guarantee of 50 million" is news beside "a guarantee of 120.9 million")."""
     numbers = {w for w in words if w[0].isdigit()}
     return bool(words) and numbers <= better and len(words & better) >= _RESTATED * len(words)
-
-
-def _repeats(sentence: str, earlier: list[str]) -> bool:
-    """True when ``sentence`` was shown before, whole or cut off at a chunk's edge (a long enough prefix of one)."""
-    if len(sentence) < 30:
-        return sentence in earlier
-    return any(e.startswith(sentence) or sentence.startswith(e) for e in earlier if len(e) >= 30)

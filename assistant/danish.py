@@ -114,6 +114,67 @@ def is_furniture(sentence: str) -> bool:
     return bool(_FURNITURE.search(sentence))
 
 
+#: Sentences shorter than this are no evidence ("Godkendt.", "Ad. 3"): they answer nothing on their own.
+MIN_EVIDENCE_CHARS = 25
+
+
+def without_heading(sentence: str, heading: str) -> str:
+    """A passage's sentence without the agenda item's heading or the record section's label it opens with ("Ad. 2
+    Vold og trusler Tina …", "Beslutning Udvalget …")."""
+    heading = " ".join(heading.split())
+    label = heading.rpartition(" › ")[2] if " › " in heading else ""
+    for prefix in (heading, label):
+        if prefix and sentence.startswith(prefix + " "):
+            rest = sentence[len(prefix) :].strip()
+            if any(ch.isalnum() for ch in rest):
+                return rest
+    return sentence
+
+
+def repeats(sentence: str, earlier: list[str]) -> bool:
+    """True when ``sentence`` stood before, whole or cut off at a chunk's edge (a long enough prefix of one)."""
+    if len(sentence) < 30:
+        return sentence in earlier
+    return any(e.startswith(sentence) or sentence.startswith(e) for e in earlier if len(e) >= 30)
+
+
+def evidence_sentences(passages: list[tuple[str, str]]) -> list[list[str]]:
+    """For each of a document's passages, as (text, heading) in reading order, its sentences that can answer a question
+    on their own: without the heading they open with, long enough, not furniture, and not standing in an earlier
+    passage already (neighbouring chunks overlap)."""
+    seen: list[str] = []
+    out: list[list[str]] = []
+    for text, heading in passages:
+        kept = []
+        for raw in passage_sentences(text):
+            sentence = without_heading(raw, heading)
+            if len(sentence) >= MIN_EVIDENCE_CHARS and not is_furniture(sentence) and not repeats(sentence, seen) and sentence not in kept:
+                kept.append(sentence)
+            seen.append(sentence)
+        out.append(kept)
+    return out
+
+
+#: Titles of the items every meeting has (agenda, signatures, notices, calendars): their case number recurs at each
+#: meeting of a committee's term, and no two of them are one matter.
+_STANDING_TITLE = re.compile(
+    r"dagsorden|underskrift|huskeliste|orientering fra|gensidig orientering|meddelelse|mødekalender|mødeplan|spørgetid|^eventuelt|"
+    r"borgmesteren orienterer|formanden orienterer|lukket punkt",
+    re.IGNORECASE,
+)
+#: A case number at this many meetings under one title is a standing item, whatever its title says.
+_STANDING_MEETINGS = 10
+
+
+def is_standing_item(titles: list[str]) -> bool:
+    """Whether agenda items of one case number, with these titles, are a meeting's standing item rather than one
+    matter followed from meeting to meeting: a procedural title, or one title at very many meetings."""
+    if not titles:
+        return False
+    most = max(titles.count(t) for t in set(titles))
+    return any(_STANDING_TITLE.search(t) for t in titles) or most >= _STANDING_MEETINGS
+
+
 def passage_sentences(text: str) -> list[str]:
     """A passage's sentences, its text compacted first. A full stop before a paragraph break ends one too: minutes
     often end a sentence on a short word ("… sig om.") that ``split_sentences`` leaves joined, to spare
@@ -303,7 +364,7 @@ ENGLISH_STOPWORDS = frozenset(
     "might must ought what who whom whose which when where why how that this these those there here it its they them "
     "their theirs he him his she her hers we us our you your i me my mine one ones get got make made give given take "
     "taken say said tell told want wanted need needed go going come came well much many more most less least very "
-    "new old next last first second kind way part up down out off again further once yes per via".split()
+    "new old next last first second kind way part up down out off again further once yes per via according".split()
 )
 
 
@@ -558,6 +619,7 @@ _A_WHEN = re.compile(
     r"|\b(næste|kommende|sidste|next|coming)\s+(år|måned|uge|year|month|week)\b|\bkl\.\s*\d",
     re.IGNORECASE,
 )
+_A_DURATION = re.compile(rf"\b{_AN_AMOUNT}\.?\s*(timer|døgn|dage|uger|måneder|år|hours|days|weeks|months|years)\b", re.IGNORECASE)
 _A_SUM = re.compile(
     rf"\b{_AN_AMOUNT}\s*(mio|mia|mill|million|millioner|millions|milliard|milliarder|billion|billions"
     r"|t\.?\s?kr|tkr|kr|kroner|kroners|dkk|euro|eur)\b"
@@ -592,7 +654,8 @@ def holds_answer_kind(sentence: str, kind: str) -> bool:
     if kind == "money":
         return bool(_A_SUM.search(sentence))
     if kind == "length":
-        return bool(_A_LENGTH.search(sentence))
+        # "Hvor lang en frist …", "how long is the contract": a length of time answers as well as one of distance.
+        return bool(_A_LENGTH.search(sentence) or _A_DURATION.search(sentence))
     if kind == "number":
         return bool(numbers(_A_DATE.sub(" ", sentence)))
     if kind == "date":

@@ -52,6 +52,7 @@ class GoldQuestion:
     answerable: bool = True
     case: str = ""  #: the case number of ``doc``: a passage of another item of the case counts when it holds a phrase
     kinds: tuple[str, ...] = ()  #: what the question is like: "committee", "year", "place", "multi", "plain"
+    section: str = ""  #: the record section its answer stands in ("Sagsbeskrivelse", "Beslutning", …), where the gold says
 
 
 @dataclass
@@ -134,7 +135,7 @@ def read_gold(path: Path) -> list[GoldQuestion]:
         gold.append(
             GoldQuestion(
                 str(obj.get("id", lineno)), obj["question"], tuple(answers), obj.get("doc", ""), obj.get("lang", ""), tuple(facts), answerable,
-                str(obj.get("case", "")), tuple(kinds),
+                str(obj.get("case", "")), tuple(kinds), str(obj.get("section", "")),
             )
         )  # fmt: skip
     if not gold:
@@ -182,7 +183,7 @@ def evaluate(search: Callable[[str, int], list[Hit]], gold: list[GoldQuestion]) 
         language = q.lang or question_language(q.question)
         overall.add(rank)
         by_language[language].add(rank)
-        for kind in q.kinds:
+        for kind in (*q.kinds, *([f"section:{q.section}"] if q.section else [])):
             by_kind[kind].add(rank)
         if q.doc:
             item_rank = first_item_rank(q, hits)
@@ -240,15 +241,19 @@ class AnswerReport:
     overall: AnswerScores
     by_language: dict[str, AnswerScores]
     outcomes: list[tuple[GoldQuestion, Answer, bool]]  #: question, answer, facts correct
+    by_section: dict[str, AnswerScores] = field(default_factory=dict)  #: by the record section the answer stands in
+
+    def _groups(self) -> list[tuple[str, AnswerScores]]:
+        return [("all", self.overall), *sorted(self.by_language.items()), *((f"section:{k}", s) for k, s in sorted(self.by_section.items()))]
 
     def table(self) -> str:
         """A plain-text table of the figures."""
-        head = f"{'':<6} {'n':>4} {'facts':>6} {'text':>6} {'cited✓':>7} {'false-abst':>10} {'unans':>6} {'abstain':>8} {'invalid[n]':>10} {'mixed':>6} {'s/answer':>9}"
+        head = f"{'':<28} {'n':>4} {'facts':>6} {'text':>6} {'cited✓':>7} {'false-abst':>10} {'unans':>6} {'abstain':>8} {'invalid[n]':>10} {'mixed':>6} {'s/answer':>9}"
         rows = [head]
-        for name, s in [("all", self.overall), *sorted(self.by_language.items())]:
+        for name, s in self._groups():
             mean = sum(s.seconds) / len(s.seconds) if s.seconds else 0.0
             rows.append(
-                f"{name:<6} {s.answerable:>4} {s.rate(s.correct, s.answerable):>6.3f} {s.rate(s.correct_text, s.answerable):>6.3f} "
+                f"{name:<28} {s.answerable:>4} {s.rate(s.correct, s.answerable):>6.3f} {s.rate(s.correct_text, s.answerable):>6.3f} "
                 f"{s.rate(s.cited_answer, s.answered):>7.3f} "
                 f"{s.rate(s.false_abstentions, s.answerable):>10.3f} {s.unanswerable:>6} {s.rate(s.abstained, s.unanswerable):>8.3f} "
                 f"{s.invalid_citations:>10} {s.mixed:>6} {mean:>9.1f}"
@@ -256,8 +261,9 @@ class AnswerReport:
         return "\n".join(rows)
 
     def figures(self) -> dict[str, dict[str, float]]:
-        """The scores overall ("all") and by language, as numbers."""
-        return {name: s.figures() for name, s in [("all", self.overall), *sorted(self.by_language.items())]}
+        """The scores overall ("all"), by language and, where the gold names them, by section ("section:Resume"), as
+        numbers."""
+        return {name: s.figures() for name, s in self._groups()}
 
 
 def evaluate_answers(
@@ -267,14 +273,14 @@ def evaluate_answers(
     answer as shown states it (the evidence quoted before the text, or the text), and apart when the text alone does;
     ``unglossed(text)`` tells the Danish words left in an English answer (``Lexicon.unglossed``), to count mixed
     answers."""
-    overall, by_language = AnswerScores(), defaultdict(AnswerScores)
+    overall, by_language, by_section = AnswerScores(), defaultdict(AnswerScores), defaultdict(AnswerScores)
     outcomes = []
     for q in gold:
         if q.answerable and not q.facts:
             continue
         answer = ask(q.question)
         correct = False
-        for s in (overall, by_language[q.lang or question_language(q.question)]):
+        for s in (overall, by_language[q.lang or question_language(q.question)], *([by_section[q.section]] if q.section else [])):
             s.seconds.append(answer.seconds)
             s.invalid_citations += answer.dropped_citations
             if not q.answerable:
@@ -295,4 +301,4 @@ def evaluate_answers(
         outcomes.append((q, answer, correct))
         if progress:
             progress()
-    return AnswerReport(overall, dict(by_language), outcomes)
+    return AnswerReport(overall, dict(by_language), outcomes, dict(by_section))

@@ -24,12 +24,15 @@ import faiss
 import numpy as np
 
 from . import lexical
-from .records import Candidate, Chunk, Filter, Hit, IndexBuild
+from .danish import is_standing_item
+from .records import Candidate, Chunk, Filter, Hit, IndexBuild, Sentence
 
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
+SENTENCE_VECTORS = "sentences.faiss"
 STORE = "chunks.sqlite"
-FORMAT_VERSION = 4  # 2: adds the lexical (FTS5) table; 3: page numbers of chunks; 4: hyphenation joined as in danish.py
+# 2: adds the lexical (FTS5) table; 3: page numbers of chunks; 4: hyphenation joined as in danish.py; 5: evidence sentences
+FORMAT_VERSION = 5
 
 
 class IndexNotUsable(RuntimeError):
@@ -62,6 +65,9 @@ CREATE TABLE chunks (
     line_start INTEGER, line_end INTEGER, heading TEXT, text_hash TEXT, page_start INTEGER, page_end INTEGER
 );
 CREATE INDEX chunks_hash ON chunks(text_hash);
+CREATE INDEX chunks_doc ON chunks(doc_id);
+CREATE TABLE sentences (row INTEGER PRIMARY KEY, chunk_row INTEGER, doc_id TEXT, text TEXT, terms TEXT, text_hash TEXT);
+CREATE INDEX sentences_doc ON sentences(doc_id);
 """
 
 
@@ -82,16 +88,20 @@ def hold_lock(path: Path, what: str) -> Iterator[None]:
 class FaissStore:
     """A loaded index folder: search by vector or words, look up chunks and documents."""
 
-    def __init__(self, directory: Path, manifest: dict[str, Any], vectors: faiss.Index, db: sqlite3.Connection) -> None:
+    def __init__(
+        self, directory: Path, manifest: dict[str, Any], vectors: faiss.Index, db: sqlite3.Connection, sentence_vectors: faiss.Index | None = None
+    ) -> None:
         self.directory = directory
         self.manifest = manifest
         self.vectors = vectors
+        self.sentence_vectors = sentence_vectors if sentence_vectors is not None else faiss.IndexFlatIP(vectors.d)
         self.db = db
         self._docs: dict[str, tuple[str, dict[str, str]]] = {}
         self._files: dict[str, str] = {}  #: document id → source file name (what the document filter names)
         self._within: dict[Filter, np.ndarray] = {}  #: recent filters' rows: both channels of a question ask for them
         self._within_lock = threading.Lock()
         self._facets: dict[str, list[str]] | None = None
+        self._cases: dict[str, list[str]] | None = None
         for doc_id, path, title, meta in db.execute("SELECT id, path, title, metadata FROM documents"):
             self._docs[doc_id] = (title, json.loads(meta))
             self._files[doc_id] = Path(path).name
@@ -112,12 +122,13 @@ class FaissStore:
             raise IndexNotUsable(f"the manifest in {directory} is unreadable ({exc}); rebuild with: {rebuild_command(directory)}") from exc
         check_manifest(manifest, {"format_version": FORMAT_VERSION, **(expect or {})}, str(directory), rebuild_command(directory))
         vectors = faiss.read_index(str(directory / VECTORS))
+        sentence_vectors = faiss.read_index(str(directory / SENTENCE_VECTORS))
         # One query at a time: a second OpenMP thread made a search slower here (100k passages: 7.9 ms on one thread,
         # 12.5 ms on two; bench/scale_latency.py).
         faiss.omp_set_num_threads(1)
         # check_same_thread=False: the chat server answers from worker threads; SQLite is only read here.
         db = sqlite3.connect(f"file:{directory / STORE}?mode=ro", uri=True, check_same_thread=False)
-        return cls(directory, manifest, vectors, db)
+        return cls(directory, manifest, vectors, db, sentence_vectors)
 
     def close(self) -> None:
         """Let go of the SQLite store."""
@@ -190,15 +201,60 @@ class FaissStore:
         found = {r: (h, d, head) for r, h, d, head in self.db.execute(query, rows)}
         return [candidate(row, *found[row], self._docs[found[row][1]][1]) for row in rows if row in found]
 
+    def sentences(self, doc_ids: list[str]) -> list[Sentence]:
+        """The evidence sentences of these documents with their vectors, each document's in reading order."""
+        if not doc_ids:
+            return []
+        found = self.db.execute(
+            "SELECT row, chunk_row, doc_id, text, terms FROM sentences WHERE doc_id IN (SELECT value FROM json_each(?)) ORDER BY row",
+            (json.dumps(doc_ids),),
+        ).fetchall()
+        order = {d: i for i, d in enumerate(doc_ids)}
+        found.sort(key=lambda r: (order[r[2]], r[0]))
+        return [Sentence(chunk_row, doc_id, text, words, self.sentence_vectors.reconstruct(row)) for row, chunk_row, doc_id, text, words in found]
+
+    def meetings(self, doc_id: str) -> list[str]:
+        """The documents of the case ``doc_id`` belongs to (itself included), newest meeting first; [doc_id] when it has no
+        case number."""
+        if self._cases is None:
+            self._cases = case_index(self._docs)
+        case = self._docs[doc_id][1].get("case_number", "") if doc_id in self._docs else ""
+        return list(self._cases.get(case, [doc_id])) if case else [doc_id]
+
     def document_text(self, doc_id: str) -> str:
         """The full text of a document, for showing a passage in its place."""
         row = self.db.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()
         return row[0] if row else ""
 
     def vectors_by_hash(self) -> dict[str, np.ndarray]:
-        """Every stored vector by its passage's embedded-text hash (what a rebuild can reuse)."""
-        matrix = self.vectors.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.vectors.d), np.float32)
-        return {h: matrix[row] for h, row in self.db.execute("SELECT text_hash, row FROM chunks")}
+        """Every stored vector (passages' and sentences') by its embedded text's hash (what a rebuild can reuse)."""
+        return vectors_by_hash(self.db, self.vectors, self.sentence_vectors)
+
+
+def vectors_by_hash(db: sqlite3.Connection, vectors: faiss.Index, sentence_vectors: faiss.Index | None) -> dict[str, np.ndarray]:
+    """An index folder's vectors by embedded-text hash: its passages' and, where it has them, its sentences'."""
+    found: dict[str, np.ndarray] = {}
+    tables = [("chunks", vectors), *([("sentences", sentence_vectors)] if sentence_vectors is not None else [])]
+    for table, index in tables:
+        if index.ntotal:
+            matrix = index.reconstruct_n(0, index.ntotal)
+            found.update((h, matrix[row]) for h, row in db.execute(f"SELECT text_hash, row FROM {table}"))  # noqa: S608 (a fixed name)
+    return found
+
+
+def case_index(docs: dict[str, tuple[str, dict[str, str]]]) -> dict[str, list[str]]:
+    """The documents of each case number (of ``docs``: id → title and metadata), newest meeting first; a standing item's
+    number (the agenda, signatures: ``danish.is_standing_item``) is no case."""
+    cases: dict[str, list[str]] = {}
+    for doc_id, (_, meta) in docs.items():
+        if meta.get("case_number"):
+            cases.setdefault(meta["case_number"], []).append(doc_id)
+    for case, same in list(cases.items()):
+        if is_standing_item([docs[d][0] for d in same]):
+            del cases[case]
+            continue
+        same.sort(key=lambda d: docs[d][1].get("date", ""), reverse=True)
+    return cases
 
 
 def candidate(row: int, text_hash: str, doc_id: str, heading: str, metadata: dict[str, str]) -> Candidate:
@@ -252,15 +308,28 @@ class FaissFolder:
         return FaissStore.load(self.directory, expect)
 
     def reusable_vectors(self, expect: dict[str, Any]) -> dict[str, np.ndarray]:
-        """Vectors of the current index by embedded-text hash, when it was built under the same settings."""
+        """Vectors of the current index by embedded-text hash, when they were made under the same settings; an index
+        of an older format counts too (its vectors are as good: only what is kept beside them changed)."""
+        directory = self.directory
+        if not (directory / MANIFEST).exists() and (_previous(directory) / MANIFEST).exists():
+            directory = _previous(directory)  # stopped between the renames: the old index is the whole one
         try:
-            old = FaissStore.load(self.directory, expect)
-        except (IndexNotUsable, RuntimeError, sqlite3.Error):
+            manifest = json.loads((directory / MANIFEST).read_text("utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return {}
+        if any(manifest.get(k) != v for k, v in expect.items()):
             return {}
         try:
-            return old.vectors_by_hash()
-        finally:
-            old.close()
+            db = sqlite3.connect(f"file:{directory / STORE}?mode=ro", uri=True)
+            try:
+                vectors = faiss.read_index(str(directory / VECTORS))
+                sentences = directory / SENTENCE_VECTORS
+                has_sentences = sentences.exists() and db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sentences'").fetchone()
+                return vectors_by_hash(db, vectors, faiss.read_index(str(sentences)) if has_sentences else None)
+            finally:
+                db.close()
+        except (RuntimeError, sqlite3.Error, OSError):
+            return {}
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -280,6 +349,10 @@ class FaissFolder:
         vectors = faiss.IndexFlatIP(build.vectors.shape[1])
         vectors.add(build.vectors)
         faiss.write_index(vectors, str(staging / VECTORS))
+        sentence_vectors = faiss.IndexFlatIP(build.vectors.shape[1])
+        if build.sentence_vectors is not None and len(build.sentence_vectors):
+            sentence_vectors.add(build.sentence_vectors)
+        faiss.write_index(sentence_vectors, str(staging / SENTENCE_VECTORS))
         db = sqlite3.connect(staging / STORE)
         db.executescript(_SCHEMA)
         db.executemany(
@@ -292,6 +365,10 @@ class FaissFolder:
                 (i, c.id, c.doc_id, c.text, c.start, c.end, c.line_start, c.line_end, c.heading, h, c.page_start, c.page_end)
                 for i, (c, h) in enumerate(zip(build.chunks, build.hashes))
             ],
+        )
+        db.executemany(
+            "INSERT INTO sentences VALUES (?, ?, ?, ?, ?, ?)",
+            [(i, x.row, x.doc_id, x.text, x.terms, h) for i, (x, h) in enumerate(zip(build.sentences, build.sentence_hashes))],
         )
         db.executescript(lexical.SCHEMA)
         lexical.add(db, enumerate(build.terms))

@@ -22,11 +22,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from .chunking import Chunker, embedding_text
-from .danish import TERMS_VERSION, load_vocabulary, terms
+from .danish import TERMS_VERSION, evidence_sentences, load_vocabulary, terms
 from .index import FaissFolder
 from .ingest import Problem, load_documents, sha256_of, store_upload
 from .interfaces import Embedder, Store
-from .records import Document, IndexBuild
+from .records import Chunk, Document, IndexBuild, Sentence
 from .settings import Settings
 
 
@@ -109,6 +109,8 @@ class BuildReport:
     documents: int = 0
     chunks: int = 0
     embedded: int = 0  #: passages embedded in this run
+    sentences: int = 0  #: evidence sentences in the index
+    embedded_sentences: int = 0  #: … embedded in this run (the others' vectors were reused)
     reused: int = 0  #: passages whose vectors were reused
     resumed: int = 0  #: … of which an interrupted earlier run had embedded (its journal)
     problems: list[Problem] = field(default_factory=list)
@@ -189,6 +191,22 @@ def _text_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
+def chunk_sentences(chunks: list[Chunk], vocabulary: frozenset[str] = frozenset()) -> list[Sentence]:
+    """The evidence sentences of every chunk (``row``: the chunk's index), each document's once: the evidence ranking
+    reads every sentence of the items a question finds, so their vectors and words are made here, not per question."""
+    sentences: list[Sentence] = []
+    start = 0
+    while start < len(chunks):
+        end = start
+        while end < len(chunks) and chunks[end].doc_id == chunks[start].doc_id:
+            end += 1
+        per_chunk = evidence_sentences([(c.text, c.heading) for c in chunks[start:end]])
+        for row, texts in enumerate(per_chunk, start):
+            sentences += [Sentence(row, chunks[row].doc_id, t, " ".join(terms(t, vocabulary=vocabulary))) for t in texts]
+        start = end
+    return sentences
+
+
 def build_index(
     paths: Sequence[Path],
     where: IndexLocation,
@@ -236,6 +254,8 @@ def build_index(
         chunks = [c for d in docs for c in chunker.split(d)]
         texts = [embedding_text(c) for c in chunks]
         hashes = [_text_hash(t) for t in texts]
+        sentences = chunk_sentences(chunks, vocabulary)
+        sentence_hashes = [_text_hash(s.text) for s in sentences]
         settings = vector_manifest(embedder)
         journal = EmbeddingJournal(where.journal)
         journaled = journal.load(settings)
@@ -244,7 +264,7 @@ def build_index(
             reusable = {**other.reusable_vectors(settings), **reusable}
         # Identical passages (common in minutes) are embedded once.
         first: dict[str, str] = {}
-        for h, text in zip(hashes, texts):
+        for h, text in zip([*hashes, *sentence_hashes], [*texts, *(s.text for s in sentences)]):
             if h not in reusable:
                 first.setdefault(h, text)
         # Alike in length, a slice's passages batch with little padding (the embedder sorts within a call).
@@ -265,20 +285,23 @@ def build_index(
             embedded = embedder.embed_passages([first[h] for h in part], progress=step)
             journal.append(settings, part, embedded)
             fresh.update(zip(part, embedded))
-        vectors = np.zeros((len(chunks), embedder.dimension), dtype=np.float32)
-        for i, h in enumerate(hashes):
-            vectors[i] = reusable[h] if h in reusable else fresh[h]
-        report.embedded, report.reused = len(todo), sum(h in reusable for h in hashes)
-        report.resumed = len(set(hashes) & journaled.keys())
+        vectors, sentence_vectors = (
+            np.stack([reusable[h] if h in reusable else fresh[h] for h in which]) if which else np.zeros((0, embedder.dimension), np.float32)
+            for which in (hashes, sentence_hashes)
+        )  # fmt: skip
+        passage_hashes = set(hashes)
+        report.embedded, report.reused = sum(h in passage_hashes for h in todo), sum(h in reusable for h in hashes)
+        report.sentences, report.embedded_sentences = len(sentences), sum(h not in passage_hashes for h in todo)
+        report.resumed = len({*hashes, *sentence_hashes} & journaled.keys())
 
         sources = [str(p.resolve()) for p in paths]
         named = {str(p.resolve()): name for p, name in (municipalities or {}).items()}
         manifest = {
             **expect, "dimension": embedder.dimension, "sources": sources, "municipalities": named, "files": files, "documents": len(docs),
-            "chunks": len(chunks),
+            "chunks": len(chunks), "sentences": len(sentences),
         }  # fmt: skip
         words = [" ".join(terms(t, vocabulary=vocabulary)) for t in texts]
-        where.write(IndexBuild(docs, chunks, texts, words, hashes, vectors, manifest))
+        where.write(IndexBuild(docs, chunks, texts, words, hashes, vectors.astype(np.float32), manifest, sentences, sentence_hashes, sentence_vectors.astype(np.float32)))
         journal.clear()
         report.documents, report.chunks = len(docs), len(chunks)
         report.seconds = time.perf_counter() - started

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .records import Candidate, Filter, Hit
+from .records import Candidate, Filter, Hit, Sentence
 
 #: A chat message as models take it: {"role": "system" | "user" | "assistant", "content": "…"}.
 Message = dict[str, str]
@@ -58,6 +58,16 @@ class Store(Protocol):
     def candidates(self, rows: list[int]) -> list[Candidate]:
         """What fusion needs of each row, in that order: its text's hash (equal hashes are the same passage, a case
         repeated at several meetings), its document, agenda item and section, and the meeting's body, date and case."""
+        ...
+
+    def sentences(self, doc_ids: list[str]) -> list[Sentence]:
+        """The evidence sentences of these documents, with their vectors and the rows of their passages, each
+        document's in reading order and the documents in the order given."""
+        ...
+
+    def meetings(self, doc_id: str) -> list[str]:
+        """The documents of the case ``doc_id`` belongs to, itself included, newest meeting first ([doc_id] without a
+        case number, or for a standing item such as the agenda's approval)."""
         ...
 
     def document_text(self, doc_id: str) -> str:

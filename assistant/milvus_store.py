@@ -4,7 +4,7 @@ One collection a build holds the passages: their vectors (an exact FLAT inner-pr
 full-text field over the lexical channel's index terms (``danish.terms``: Danish Snowball stems with æ/ø/å folded
 and OCR-robust consonant skeletons, the same terms the default store's FTS5 table holds), and scalar fields for file,
 body and date, so that the chat's filters run inside the engine. A second collection holds the documents, a third
-the manifests. The alias ``<name>`` names the build in use: a new build is written beside it and the alias is moved
+the evidence sentences (their vectors and words, by document), a fourth the manifests. The alias ``<name>`` names the build in use: a new build is written beside it and the alias is moved
 only once it is complete, so an interrupted build leaves the previous collection usable.
 """
 
@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 
 from .danish import terms
-from .index import IndexNotUsable, candidate, check_manifest, facets, hold_lock
-from .records import Candidate, Chunk, Filter, Hit, IndexBuild, date_span
+from .index import IndexNotUsable, candidate, case_index, check_manifest, facets, hold_lock
+from .records import Candidate, Chunk, Filter, Hit, IndexBuild, Sentence, date_span
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: evidence sentences
 _TEXT_PART = 16_000  # characters of a document per row: VARCHAR holds 65,535 bytes, a character up to 4
 _BATCH = 2_000  # rows per insert
 _CHUNK_FIELDS = ["row", "chunk_id", "doc_id", "text", "start", "end", "line_start", "line_end", "heading", "text_hash", "page_start", "page_end"]
@@ -88,6 +88,7 @@ class MilvusStore:
             self._files[row["doc_id"]] = row["file"]
         self._size = int(manifest.get("chunks", 0))
         self._facets: dict[str, list[str]] | None = None
+        self._cases: dict[str, list[str]] | None = None
         self._lock = threading.Lock()  # one client, many chat users
 
     def __len__(self) -> int:
@@ -144,6 +145,26 @@ class MilvusStore:
             candidate(row, r["text_hash"], r["doc_id"], r["heading"], self._docs[r["doc_id"]][1]) for row in rows if (r := found.get(row)) is not None
         ]
 
+    def sentences(self, doc_ids: list[str]) -> list[Sentence]:
+        """The evidence sentences of these documents with their vectors, each document's in reading order."""
+        if not doc_ids:
+            return []
+        with self._lock:
+            found = self.client.query(
+                f"{self.collection}_sentences", filter=f"doc_id in {_quote(doc_ids)}", output_fields=["row", "chunk_row", "doc_id", "text", "terms", "vector"]
+            )  # fmt: skip
+        order = {d: i for i, d in enumerate(doc_ids)}
+        found.sort(key=lambda r: (order[r["doc_id"]], r["row"]))
+        return [Sentence(int(r["chunk_row"]), r["doc_id"], r["text"], r["terms"], np.asarray(r["vector"], np.float32)) for r in found]
+
+    def meetings(self, doc_id: str) -> list[str]:
+        """The documents of the case ``doc_id`` belongs to (itself included), newest meeting first; [doc_id] when it has no
+        case number."""
+        if self._cases is None:
+            self._cases = case_index(self._docs)
+        case = self._docs[doc_id][1].get("case_number", "") if doc_id in self._docs else ""
+        return list(self._cases.get(case, [doc_id])) if case else [doc_id]
+
     def document_text(self, doc_id: str) -> str:
         """A document's whole text, from its parts."""
         with self._lock:
@@ -157,9 +178,17 @@ class MilvusStore:
         return self._facets
 
     def vectors_by_hash(self) -> dict[str, np.ndarray]:
-        """Every stored vector by its passage's embedded-text hash (what a rebuild can reuse)."""
-        rows = _query_all(self.client, self.collection, "row", self._size, ["text_hash", "vector"])
-        return {r["text_hash"]: np.asarray(r["vector"], np.float32) for r in rows}
+        """Every stored vector (passages' and sentences') by its embedded text's hash (what a rebuild can reuse)."""
+        return _vectors_by_hash(self.client, self.collection, self.manifest)
+
+
+def _vectors_by_hash(client: Any, collection: str, manifest: dict[str, Any]) -> dict[str, np.ndarray]:
+    """A build's vectors by embedded-text hash: its passages' and, where it has them, its sentences'."""
+    rows = list(_query_all(client, collection, "row", int(manifest.get("chunks", 0)), ["text_hash", "vector"]))
+    if client.has_collection(f"{collection}_sentences"):
+        _loaded(client, f"{collection}_sentences")
+        rows += _query_all(client, f"{collection}_sentences", "row", int(manifest.get("sentences", 0)), ["text_hash", "vector"])
+    return {r["text_hash"]: np.asarray(r["vector"], np.float32) for r in rows}
 
 
 def _query_all(client: Any, collection: str, key: str, count: int, fields: list[str], expr: str = "") -> Iterator[dict[str, Any]]:
@@ -224,14 +253,17 @@ class MilvusLocation:
         check_manifest(manifest, {"format_version": FORMAT_VERSION, **(expect or {})}, str(self), self.rebuild)
         _loaded(self.client, active)
         _loaded(self.client, f"{active}_docs")
+        _loaded(self.client, f"{active}_sentences")
         return MilvusStore(self.client, active, manifest)
 
     def reusable_vectors(self, expect: dict[str, Any]) -> dict[str, np.ndarray]:
-        """Vectors of the build in use by embedded-text hash, when it was built under the same settings."""
-        try:
-            return self.load(expect).vectors_by_hash()
-        except IndexNotUsable:
+        """Vectors of the build in use by embedded-text hash, when they were made under the same settings; a build of
+        an older format counts too (its vectors are as good: only what is kept beside them changed)."""
+        manifest, active = self.manifest(), self._active()
+        if manifest is None or active is None or any(manifest.get(k) != v for k, v in expect.items()):
             return {}
+        _loaded(self.client, active)
+        return _vectors_by_hash(self.client, active, manifest)
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -248,10 +280,12 @@ class MilvusLocation:
     def write(self, build: IndexBuild) -> None:
         """Write a complete build into new collections, then move the alias to it and drop the old ones."""
         client, stamp = self.client, f"{self.name}_{time.strftime('%Y%m%d%H%M%S')}_{time.time_ns() % 1_000_000:06d}"
-        for leftover in [c for c in client.list_collections() if c.startswith(f"{self.name}_2") and c.split("_docs")[0] != self._active()]:
+        active = self._active()
+        for leftover in [c for c in client.list_collections() if c.startswith(f"{self.name}_2") and c.removesuffix("_docs").removesuffix("_sentences") != active]:
             client.drop_collection(leftover)  # an interrupted earlier build
         self._create_chunks(stamp, build.vectors.shape[1])
         self._create_docs(f"{stamp}_docs")
+        self._create_sentences(f"{stamp}_sentences", build.vectors.shape[1])
         files = {}
         for d in build.documents:
             files[d.id] = Path(d.path).name
@@ -279,8 +313,14 @@ class MilvusLocation:
             doc["id"] = i
         for start in range(0, len(docs), _BATCH):
             client.insert(f"{stamp}_docs", docs[start : start + _BATCH])
-        client.flush(stamp)
-        client.flush(f"{stamp}_docs")
+        sentences = [
+            {"row": i, "vector": build.sentence_vectors[i].tolist(), "chunk_row": x.row, "doc_id": x.doc_id, "text": x.text, "terms": x.terms, "text_hash": h}
+            for i, (x, h) in enumerate(zip(build.sentences, build.sentence_hashes))
+        ] if build.sentence_vectors is not None else []  # fmt: skip
+        for start in range(0, len(sentences), _BATCH):
+            client.insert(f"{stamp}_sentences", sentences[start : start + _BATCH])
+        for name in (stamp, f"{stamp}_docs", f"{stamp}_sentences"):
+            client.flush(name)
         manifest = {
             **build.manifest, "format_version": FORMAT_VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "collection": stamp,
             "document_rows": len(docs),
@@ -293,8 +333,9 @@ class MilvusLocation:
             client.create_alias(stamp, self.name)
         else:
             client.alter_alias(stamp, self.name)  # the swap: searches go to the new build from here on
-            for gone in (old, f"{old}_docs"):
-                client.drop_collection(gone)
+            for gone in (old, f"{old}_docs", f"{old}_sentences"):
+                if client.has_collection(gone):
+                    client.drop_collection(gone)
             client.delete(f"{self.name}_manifests", filter=f"collection == {json.dumps(old)}")
 
     def _create_chunks(self, name: str, dim: int) -> None:
@@ -334,6 +375,22 @@ class MilvusLocation:
         schema.add_field("text", DataType.VARCHAR, max_length=65_535)
         index = client.prepare_index_params()
         index.add_index("_v", index_type="FLAT", metric_type="L2")
+        client.create_collection(name, schema=schema, index_params=index)
+
+    def _create_sentences(self, name: str, dim: int) -> None:
+        from pymilvus import DataType
+
+        client = self.client
+        schema = client.create_schema(auto_id=False)
+        schema.add_field("row", DataType.INT64, is_primary=True)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+        schema.add_field("chunk_row", DataType.INT64)
+        for field, length in (("doc_id", 1024), ("text_hash", 64)):
+            schema.add_field(field, DataType.VARCHAR, max_length=length)
+        for field in ("text", "terms"):
+            schema.add_field(field, DataType.VARCHAR, max_length=65_535)
+        index = client.prepare_index_params()
+        index.add_index("vector", index_type="FLAT", metric_type="IP")
         client.create_collection(name, schema=schema, index_params=index)
 
     def _create_manifests(self) -> None:

@@ -1,7 +1,7 @@
 """The question→answer path, composed from its stages; it holds no rule of its own.
 
 ``Assistant.stream`` reads top to bottom: query rewrite (language, translation) → retrieval (channels, fusion,
-filters) → context (which passages and sentences the model sees) → prompt → generation → citations (markers,
+filters; the best agenda items and their sentences) → context (which passages and sentences the model sees) → prompt → generation → citations (markers,
 verification, attachment, abstention) → Answer.
 """
 
@@ -116,16 +116,16 @@ class Assistant:
         # First the sentences that answer, found without the answer model; an English question is then put into
         # Danish by the model and searched again, and the evidence shown again.
         query = self.rewriter.run(question, translate=False, bodies=self.bodies)
-        hits = self.retriever().run(query, k, narrow)
-        context = self.context.run(query, hits)
+        found = self.retriever().search(query, k, narrow)
+        context = self.context.run(query, found)
         yield Partial("", context.passages, evidence=context.quotes[:shown])
         if self.rewriter.will_translate(query):
             query = self.rewriter.run(question, bodies=self.bodies)
-            hits = self.retriever().run(query, k, narrow)
-            context = self.context.run(query, hits)
+            found = self.retriever().search(query, k, narrow)
+            context = self.context.run(query, found)
             yield Partial("", context.passages, evidence=context.quotes[:shown])
         if not context.passages:
-            answer = self.citations.declined(query, hits)
+            answer = self.citations.declined(query, found.passages)
         elif context.evidence:
             choice = self.prompt.choice_messages(query, context.evidence)
             chosen = self.citations.pick(query, context.evidence, self.generator.choose(choice, len(context.evidence)))

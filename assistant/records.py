@@ -210,6 +210,40 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Sentence:
+    """A sentence of a passage that can answer a question on its own, as the index keeps it for the evidence ranking:
+    its passage's row, its words (the lexical channel's terms) and its vector."""
+
+    row: int  #: the row of the passage it stands in
+    doc_id: str
+    text: str
+    terms: str = ""  #: space-separated index terms (``danish.terms`` of the text)
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Item:
+    """An agenda item (or a whole document) retrieval found, scored on all its passages found, and the items of other
+    meetings of its case it stands for (a case's text repeats at each meeting that handles it)."""
+
+    doc_id: str
+    score: float
+    rank: int  #: 1 = best
+    meetings: tuple[str, ...] = ()  #: the case's items found, this one first, then the others newest first
+
+
+@dataclass(frozen=True)
+class Found:
+    """What retrieval hands on: the best passages (what is shown and cited), the best items, and every sentence of
+    those items that can be evidence, each with the passage it stands in (``hits``, by row) and its item's rank."""
+
+    passages: list[Hit]
+    items: list[Item] = field(default_factory=list)
+    sentences: list[tuple[Sentence, int]] = field(default_factory=list)  #: each sentence with its item's rank
+    hits: dict[int, Hit] = field(default_factory=dict)  #: the passages the sentences stand in, by row
+
+
+@dataclass(frozen=True)
 class Evidence:
     """A sentence of a passage the answer is written from, ranked as the answer to the question: quoted first, before
     the model has read anything, then offered to the model to choose from."""
@@ -297,3 +331,6 @@ class IndexBuild:
     hashes: list[str]
     vectors: np.ndarray  #: one row a chunk, float32, L2-normalised
     manifest: dict[str, Any]
+    sentences: list[Sentence] = field(default_factory=list)  #: the chunks' evidence sentences, ``row`` their chunk's index
+    sentence_hashes: list[str] = field(default_factory=list)
+    sentence_vectors: np.ndarray | None = None  #: one row a sentence, float32, L2-normalised

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
         description='Factor on the fused score of passages of an agenda-item record\'s sections (JSON, e.g. {"Beslutning": 2.5}); other sections 1.',
     )
     decision_support: float = Field(0.5, ge=0.0, le=1.0, description="An agenda item's decision (its Beslutning passage) scores at least this share of the item's best passage: a reader of minutes looks for what was decided (0: off).")
+    item_decay: float = Field(0.5, ge=0.0, le=1.0, description="An agenda item's score: its passages' fused scores, best first, each weighted this times the one before (0: its best passage alone).")
+    item_section_power: float = Field(0.5, ge=0.0, description="Power of the section weights in an agenda item's score (0: an item's sections count alike; 1: as for passages).")
+    evidence_items: int = Field(3, ge=0, le=20, description="Best agenda items (the meetings of one case count as one) whose every sentence is a candidate for the evidence (0: only the sentences of the passages retrieved).")
     prefer_weight: float = Field(0.25, ge=0.0, description="Added factor on a passage's score for each of the committee and meeting date (year, month) the question names.")
     rerank_url: str = Field("", description="A reranking server (the Cohere/Jina /rerank API of vLLM, Infinity, llama.cpp's server; or TEI's), e.g. http://127.0.0.1:7997; empty: no reranking.")
     rerank_model: str = Field("BAAI/bge-reranker-v2-m3", description="Reranking model asked of the server.")
@@ -127,6 +130,7 @@ class Settings(BaseSettings):
     evidence_chars: int = Field(200, ge=40, description="Most characters of each evidence sentence shown to the model to choose from.")
     evidence_shown: int = Field(2, ge=1, description="Best-ranked sentences quoted at once, before the model has read anything, and with the answer (the one it is built on first).")
     evidence_margin: float = Field(0.15, ge=0.0, description="A sentence is quoted beside the best one only when its evidence score is within this margin of the best's (a sentence on another matter is no evidence).")
+    evidence_focus_weight: float = Field(0.67, ge=0.0, le=1.0, description="Share, in a sentence's similarity to the question, of its similarity to the question without the words of the agenda items' titles (what the question asks of the item, not which item it is).")
     evidence_overlap_weight: float = Field(0.5, ge=0.0, description="Weight, in the evidence ranking, of the share a sentence, with its agenda item's title, holds of the words of the question's closest wording (as asked, or a Danish form).")
     evidence_kind_weight: float = Field(0.1, ge=0.0, description="Added to a sentence's evidence score when it holds the kind of answer asked for (a sum, a length, an amount, a date, a name, a decision).")
     evidence_passage_weight: float = Field(0.1, ge=0.0, description="Weight, in the evidence ranking, of the reciprocal rank of a sentence's passage in retrieval (its decision and summary sections, the committee and date named, the whole passage's words).")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from assistant.evaluation import evaluate_answers, read_gold
+from assistant.evaluation import evaluate_answers, first_item_rank, first_relevant_rank, read_gold
 from assistant.qa import Assistant
 from assistant.settings import Settings
 from bench._common import save
@@ -30,9 +30,16 @@ def main() -> None:
     gold = [q for path in args.gold for q in read_gold(path)]
     report = evaluate_answers(assistant.ask, gold, progress=lambda: print(".", end="", flush=True), unglossed=assistant.lexicon.unglossed)
     print("\n" + report.table())
+    # Where each answer was lost: the item and the fact's passage among those the answer was written from, and what
+    # was quoted.
     outcomes = [
-        {"id": q.id, "lang": q.lang, "answerable": q.answerable, "abstained": a.abstained, "correct": ok, "answer": a.text} for q, a, ok in report.outcomes
-    ]
+        {
+            "id": q.id, "lang": q.lang, "answerable": q.answerable, "abstained": a.abstained, "correct": ok, "answer": a.text,
+            "evidence": [e.sentence for e in a.evidence], **({"section": q.section} if q.section else {}),
+            **({"item_rank": first_item_rank(q, a.passages), "passage_rank": first_relevant_rank(q, a.passages)} if q.answerable and q.doc else {}),
+        }
+        for q, a, ok in report.outcomes
+    ]  # fmt: skip
     result = {"gold": [p.name for p in args.gold], "figures": report.figures(), "outcomes": outcomes}
     print(f"saved {save(f'answer_quality.{args.name or args.gold[0].stem}', result, settings)}")
 

@@ -364,6 +364,9 @@ def test_answer_kind(question: str, kind: str) -> None:
         ("Der afsættes 1.250.000 kr. til projektet.", "date", False),
         ("Version 2.1.3 af planen blev godkendt.", "date", False),
         ("Broen skal forbinde Dokk1 og Balticagade.", "date", False),
+        ("Kontrakten løber i 4 år med mulighed for forlængelse.", "length", True),  # how long: a duration
+        ("Høringsperioden er på 8 uger.", "length", True),
+        ("Der kom seks anbefalinger fra udvalget.", "length", False),
         ("Udvalget godkendte indstillingen.", "decision", True),
         ("Katrine Nissen er konstitueret som centerleder.", "name", True),
     ],
@@ -390,3 +393,48 @@ def test_is_furniture(sentence: str, furniture: bool) -> None:
     from assistant.danish import is_furniture
 
     assert is_furniture(sentence) is furniture
+
+
+@pytest.mark.parametrize(
+    ("sentence", "heading", "kept"),
+    [
+        ("Ad. 2 Vold og trusler Tina fortalte om sagen.", "Ad. 2 Vold og trusler", "Tina fortalte om sagen."),
+        ("Beslutning Udvalget godkendte.", "Budget 2025 › Beslutning", "Udvalget godkendte."),
+        ("Beslutning", "Budget 2025 › Beslutning", "Beslutning"),  # nothing would be left
+        ("Udvalget godkendte.", "Budget 2025 › Beslutning", "Udvalget godkendte."),
+    ],
+)
+def test_without_heading(sentence: str, heading: str, kept: str) -> None:
+    from assistant.danish import without_heading
+
+    assert without_heading(sentence, heading) == kept
+
+
+def test_evidence_sentences_leave_out_the_short_the_furniture_and_what_an_earlier_passage_said() -> None:
+    from assistant.danish import evidence_sentences
+
+    first = "Resume Der skal bygges en ny daginstitution i Tune. Godkendt. Bilag: Notat om trafikken på Grenåvej"
+    second = "Der skal bygges en ny daginstitution i Tune. Den får plads til 120 børn i alt."  # the chunks overlap
+    assert evidence_sentences([(first, "Daginstitution › Resume"), (second, "Daginstitution › Resume")]) == [
+        ["Der skal bygges en ny daginstitution i Tune."],
+        ["Den får plads til 120 børn i alt."],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("titles", "standing"),
+    [
+        (["Godkendelse af dagsorden"] * 3, True),
+        (["Underskriftsark", "Underskriftsark"], True),
+        (["Meddelelser"], True),
+        (["Mødekalender 2025", "Mødekalender 2026"], True),
+        (["Ny daginstitution i Tune"] * 3, False),  # one matter from committee to city council
+        (["Ny daginstitution i Tune", "Genoptagelse - Ny daginstitution i Tune"], False),
+        (["Budgetopfølgning"] * 12, True),  # one title at very many meetings is a standing item, whatever it says
+        ([], False),
+    ],
+)
+def test_is_standing_item(titles: list[str], standing: bool) -> None:
+    from assistant.danish import is_standing_item
+
+    assert is_standing_item(titles) is standing

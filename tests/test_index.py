@@ -35,7 +35,7 @@ def test_unchanged_folder_embeds_nothing_and_changed_file_only_its_passages(tmp_
     index_dir = tmp_path / "index"
     first = build([tiny_corpus], index_dir, fake_embedder)
     again = build([tiny_corpus], index_dir, fake_embedder)
-    assert again.up_to_date and fake_embedder.embedded == first.embedded
+    assert again.up_to_date and fake_embedder.embedded == first.embedded + first.embedded_sentences
     (tiny_corpus / "b.txt").write_text("1. Budget\nBudgettet blev ændret.\n", "utf-8")
     changed = build([tiny_corpus], index_dir, fake_embedder)
     assert not changed.up_to_date and changed.embedded == 1 and changed.reused == first.chunks - 1

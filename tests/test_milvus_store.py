@@ -76,7 +76,7 @@ def test_rebuilds_embed_only_what_changed_and_refuse_other_settings(tmp_path: Pa
     assert changed.embedded == 1 and changed.reused == first.chunks - 1
     store = milvus.load()
     assert "ændret" in store.document_text("b.txt")
-    assert len([c for c in milvus.client.list_collections() if c.startswith("test_2")]) == 2  # one build: chunks and documents
+    assert len([c for c in milvus.client.list_collections() if c.startswith("test_2")]) == 3  # one build: chunks, documents, sentences
     fake_embedder.name = "another-model"
     with pytest.raises(IndexNotUsable, match=r"embedding_model.*rebuild it with: ASSISTANT_STORE=milvus ASSISTANT_MILVUS_URI=.* assistant index"):
         milvus.load(expected_manifest(fake_embedder, CHUNKER))
@@ -102,7 +102,7 @@ def test_an_interrupted_build_leaves_the_previous_collection_usable(tmp_path: Pa
     assert store.manifest["collection"] == before and store.document_text("a.txt") and not store.document_text("c.txt")
     report = build_index([tiny_corpus], milvus, fake_embedder, CHUNKER)  # the next run cleans up and completes
     assert report.documents == 3 and json.dumps(milvus.load().document_text("c.txt")).count("skoler") == 1
-    assert len([c for c in milvus.client.list_collections() if c.startswith("test_2")]) == 2
+    assert len([c for c in milvus.client.list_collections() if c.startswith("test_2")]) == 3
 
 
 def test_index_and_retrieve_only_batch_through_the_cli_find_what_the_default_store_finds(tmp_path: Path, seeds_index, seeds_settings, real_embedder) -> None:  # noqa: ANN001
