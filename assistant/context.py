@@ -92,7 +92,8 @@ class ContextBuilder:
         without the words of the items' titles (which item is asked about is settled; what the question asks of it is
         not), the share of the question's words it holds with its item's title, the kind of answer asked for, and its
         item's rank."""
-        pairs = [(s, rank) for s, rank in found.sentences if s.row in found.hits and s.vector is not None]
+        # Furniture is checked again: an index built before a rule was added still holds what the rule leaves out.
+        pairs = [(s, rank) for s, rank in found.sentences if s.row in found.hits and s.vector is not None and not is_furniture(s.text)]
         if not pairs:
             return []
         wordings = _wordings(query)

@@ -104,7 +104,9 @@ def split_sentences(text: str) -> list[str]:
 #: Lines of a record that state nothing a question asks about: a table of contents (dot leaders), a list of attachments
 #: ("Bilag 1: Kort … Bilag 2: Notat …"), a case's procedure header ("Udvalg: Aarhus Byråd Dato: 09-04-2025 Punktnummer: 17").
 _FURNITURE = re.compile(
-    r"\.{5,}|…{2,}|\bIndholdsfortegnelse\b|\bPunktnummer:\s*\d|^\s*Bilag\s*(\d+\s*)?:|(\bBilag\s*\d+\s*:.*){2,}", re.IGNORECASE | re.DOTALL
+    r"\.{5,}|…{2,}|\bIndholdsfortegnelse\b|\bPunktnummer:\s*\d|^\s*Bilag\s*(\d+\s*)?:|(\bBilag\s*\d+\s*:.*){2,}"
+    r"|^\s*Sagsprocedure\b[^.]{0,150}\.?\s*$",  # the bodies an item goes to, a line of Greve's template
+    re.IGNORECASE | re.DOTALL,
 )
 
 

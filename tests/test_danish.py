@@ -384,6 +384,7 @@ def test_holds_answer_kind(sentence: str, kind: str, holds: bool) -> None:
         ("Bilag Indstilling Bilag 1: Kort over Lisbjerg Bilag 2: Notat MKB 19.08.2025 (påført 26.08.2025)", True),
         ("Bilag: Notat om trafikken på Grenåvej", True),
         ("Sagsforløb Udvalg: Aarhus Byråd Dato: 09-04-2025 Punktnummer: 17", True),  # a procedure header
+        ("Sagsprocedure Klima-, Teknik- og Miljøudvalget, Økonomiudvalget og Byrådet.", True),
         ("Bilag 3 viser, at udgiften bliver 5 mio. kr.", False),  # a sentence that names an attachment
         ("Høringssvaret (jf. bilag 3) er sendt til Movia inden fristen den 31. maj 2024.", False),
         ("Udvalget godkendte indstillingen.", False),
