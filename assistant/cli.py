@@ -187,7 +187,7 @@ def eval_cmd(
         for m in modes:
             # Only the hybrid mode searches a translation beside the question.
             use = translate and m == "hybrid"
-            report = evaluate(lambda q, k: assistant.retrieve(q, k, translate=use, mode=m), questions)  # type: ignore[arg-type]  # noqa: B023
+            report = evaluate(lambda q, k: assistant.search(q, k, translate=use, mode=m), questions)  # type: ignore[arg-type]  # noqa: B023
             typer.echo(report.table(m) + "\n")
             if show_misses:
                 for q in report.misses:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from .danish import normalise, question_language
 from .ingest import jsonl_objects
-from .records import Answer, Hit
+from .records import Answer, Found, Hit, Item
 
 KS = (1, 5, 10)
 
@@ -93,11 +93,15 @@ class EvalReport:
     by_kind: dict[str, Scores] = field(default_factory=dict)
     items: Scores | None = None  #: item-level: the right agenda item among the passages (questions with a ``doc``)
     items_by_language: dict[str, Scores] = field(default_factory=dict)
+    candidates: Scores | None = None  #: the facts among the evidence candidates, by the rank of the item they stand in
+    candidates_by_language: dict[str, Scores] = field(default_factory=dict)
 
     def _groups(self) -> list[tuple[str, Scores]]:
         groups = [("all", self.overall), *sorted(self.by_language.items()), *((f"kind:{k}", s) for k, s in sorted(self.by_kind.items()))]
         if self.items is not None:
             groups += [("item:all", self.items), *((f"item:{k}", s) for k, s in sorted(self.items_by_language.items()))]
+        if self.candidates is not None:
+            groups += [("candidates:all", self.candidates), *((f"candidates:{k}", s) for k, s in sorted(self.candidates_by_language.items()))]
         return groups
 
     def table(self, title: str = "") -> str:
@@ -173,12 +177,31 @@ def first_item_rank(q: GoldQuestion, hits: list[Hit]) -> int | None:
     return min(ranks) if ranks else None
 
 
-def evaluate(search: Callable[[str, int], list[Hit]], gold: list[GoldQuestion]) -> EvalReport:
-    """Retrieve the top 10 for each gold question with ``search(question, k)`` and score them."""
+def found_item_rank(q: GoldQuestion, items: list[Item]) -> int | None:
+    """Rank of the first item retrieval ranked that is the gold item, another meeting's item of its case, or its case."""
+    for item in items:
+        if any(d == q.doc or d.endswith("/" + q.doc) for d in (item.doc_id, *item.meetings)) or (q.case and item.case == q.case):
+            return item.rank
+    return None
+
+
+def candidate_rank(q: GoldQuestion, found: Found) -> int | None:
+    """The rank of the best item whose evidence candidates hold a sentence stating every fact of ``q``, or None: the
+    evidence can only be as good as the sentences it is chosen from."""
+    ranks = [rank for sentence, rank in found.sentences if all(fact_present(f, sentence.text) for f in q.facts)]
+    return min(ranks) if q.facts and ranks else None
+
+
+def evaluate(search: Callable[[str, int], list[Hit] | Found], gold: list[GoldQuestion]) -> EvalReport:
+    """Retrieve the top 10 for each gold question with ``search(question, k)`` and score them. Where ``search`` finds
+    items and their sentences too (``Retriever.search``), the items are scored as it ranked them, and the sentences
+    the evidence is chosen from ("candidates", by the rank of the item a fact's sentence stands in)."""
     overall, by_language, by_kind, misses = Scores(), defaultdict(Scores), defaultdict(Scores), []
     items, items_by_language = Scores(), defaultdict(Scores)
+    candidates, candidates_by_language = Scores(), defaultdict(Scores)
     for q in (q for q in gold if q.answerable):
-        hits = search(q.question, max(KS))
+        found = search(q.question, max(KS))
+        hits = found.passages if isinstance(found, Found) else found
         rank = first_relevant_rank(q, hits)
         language = q.lang or question_language(q.question)
         overall.add(rank)
@@ -186,12 +209,18 @@ def evaluate(search: Callable[[str, int], list[Hit]], gold: list[GoldQuestion]) 
         for kind in (*q.kinds, *([f"section:{q.section}"] if q.section else [])):
             by_kind[kind].add(rank)
         if q.doc:
-            item_rank = first_item_rank(q, hits)
+            item_rank = found_item_rank(q, found.items) if isinstance(found, Found) else first_item_rank(q, hits)
             items.add(item_rank)
             items_by_language[language].add(item_rank)
+        if isinstance(found, Found) and q.facts:
+            candidates.add(candidate_rank(q, found))
+            candidates_by_language[language].add(candidate_rank(q, found))
         if rank is None:
             misses.append(q)
-    return EvalReport(overall, dict(by_language), misses, dict(by_kind), items if items.n else None, dict(items_by_language))
+    return EvalReport(
+        overall, dict(by_language), misses, dict(by_kind), items if items.n else None, dict(items_by_language), candidates if candidates.n else None,
+        dict(candidates_by_language),
+    )  # fmt: skip
 
 
 def fact_present(fact: str, answer: str) -> bool:

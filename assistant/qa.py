@@ -23,7 +23,7 @@ from .interfaces import Generator, Reranker, Store
 from .lexicon import Lexicon
 from .prompts import AnswerPrompt
 from .query import QueryRewriter
-from .records import Answer, Evidence, Filter, Hit
+from .records import Answer, Evidence, Filter, Found, Hit
 from .rerank import ServerReranker
 from .retrieval import Mode, Retriever
 from .settings import Settings
@@ -107,6 +107,13 @@ class Assistant:
         """The passages for a question, best first (``translate=False`` guarantees no model is loaded); ``narrow``
         limits them to some documents, bodies or dates; ``mode`` overrides the settings' retrieval mode."""
         return self.retriever(mode).run(self.rewriter.run(question, translate, self.bodies), k, narrow)
+
+    def search(
+        self, question: str, k: int | None = None, translate: bool | None = None, narrow: Filter | None = None, mode: Mode | None = None
+    ) -> Found:
+        """What retrieval finds for a question, as an answer is written from it: the passages (as ``retrieve``), the
+        agenda items ranked, and the sentences of the best items the evidence is chosen from."""
+        return self.retriever(mode).search(self.rewriter.run(question, translate, self.bodies), k, narrow)
 
     def stream(self, question: str, k: int | None = None, narrow: Filter | None = None) -> Iterator[Partial]:
         """Answer ``question``, yielding the evidence as soon as it is found, then the text as it is written; the last

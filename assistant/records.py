@@ -230,6 +230,7 @@ class Item:
     score: float
     rank: int  #: 1 = best
     meetings: tuple[str, ...] = ()  #: the case's items found, this one first, then the others newest first
+    case: str = ""  #: its case number, where the source gives one
 
 
 @dataclass(frozen=True)

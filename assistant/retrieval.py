@@ -149,7 +149,7 @@ class Retriever:
         items = []
         for rank, group in enumerate(ranked, 1):
             meetings = sorted(members[group], key=lambda c: (-preferred(c, prefer), _newest(c.date)))
-            items.append(Item(meetings[0].doc_id, total[group], rank, tuple(c.doc_id for c in meetings)))
+            items.append(Item(meetings[0].doc_id, total[group], rank, tuple(c.doc_id for c in meetings), meetings[0].case))
         return items
 
     def fused(self, query: Query, depth: int, narrow: Filter | None = None) -> tuple[dict[int, float], np.ndarray]:

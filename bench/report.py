@@ -46,6 +46,17 @@ def _answers(r: dict[str, Any]) -> str:
     )
 
 
+def _items(r: dict[str, Any]) -> str:
+    """Where the answer's agenda item and its fact's sentence stand: the item among the first five (Danish, English),
+    and the sentence among the candidates the evidence is chosen from."""
+    h = r["hybrid"]
+    cell = lambda group: f"{h[group]['recall@5']:.3f}" if group in h else "—"  # noqa: E731
+    return (
+        f"item in the first 5 {cell('item:all')} (Danish {cell('item:da')}, English {cell('item:en')}); the fact's sentence among the candidates "
+        f"{cell('candidates:all')}; its passage in the first 5 {h['all']['recall@5']:.3f}"
+    )
+
+
 def _index(r: dict[str, Any]) -> str:
     return f"{_minutes(r['seconds'])} ({r['passages']:,} passages, {r['passages_embedded']:,} embedded); unchanged again {r['reindex_unchanged_seconds']} s"
 
@@ -98,9 +109,9 @@ def _prompt(r: dict[str, Any]) -> str:
 HEADLINES: list[tuple[str, str, Callable[[dict[str, Any]], str], str]] = [
     ("retrieval, `seeds/` dev set (hybrid + translate)", "retrieval_quality.seeds", _retrieval, "python -m bench.retrieval_quality tests/eval/seeds.jsonl --translate"),
     ("retrieval, Greve held-out test set (hybrid + translate)", "retrieval_quality.greve-test", _retrieval, "python -m bench.retrieval_quality tests/heldout/greve-test.jsonl --translate --index-dir DIR"),
-    ("retrieval, Greve dev set (hybrid + translate)", "retrieval_quality.greve", _retrieval, "python -m bench.retrieval_quality tests/eval/greve.jsonl --translate --index-dir DIR"),
     ("retrieval, `seeds/` dev set, Milvus Lite", "retrieval_quality.seeds.milvus", _retrieval, "ASSISTANT_STORE=milvus python -m bench.retrieval_quality tests/eval/seeds.jsonl --translate"),
-    ("retrieval, Greve dev set, Milvus Lite", "retrieval_quality.greve.milvus", _retrieval, "ASSISTANT_STORE=milvus python -m bench.retrieval_quality tests/eval/greve.jsonl --translate"),
+    ("answers, Greve fact test set (222 + 28 unanswerable, held out; whole Greve index)", "answer_quality.greve-facts-test", _answers, "python -m bench.answer_quality tests/heldout/greve-facts-test.jsonl --index-dir DIR"),
+    ("retrieval, Greve fact test set (hybrid + translate)", "retrieval_quality.greve-facts-test", _items, "python -m bench.retrieval_quality tests/heldout/greve-facts-test.jsonl --translate --index-dir DIR"),
     ("answers, `seeds/` dev set (seeds index)", "answer_quality.seeds", _answers, "python -m bench.answer_quality tests/eval/seeds.jsonl"),
     ("answers, dev set of 114 (seeds, Aarhus, Greve; one index of all)", "answer_quality.dev", _answers, "python -m bench.answer_quality tests/eval/{seeds,aarhus,greve,greve-answers}.jsonl --index-dir DIR --name dev"),
     ("index the Greve corpus (5,549 agenda items)", "index_throughput", _index, f"python -m bench.index_throughput {GREVE} --index-dir DIR"),
@@ -128,6 +139,9 @@ def details(results: Results) -> str:
     lines = ["| result | measured at | machine | figures |", "| --- | --- | --- | --- |"]
     shown: dict[str, Callable[[dict[str, Any]], str]] = {name: show for _, name, show, _ in HEADLINES}
     shown["crosslingual.seeds"] = shown["crosslingual.greve"] = _crosslingual
+    shown["answer_quality.greve-facts-dev"] = _answers
+    shown["retrieval_quality.greve"] = shown["retrieval_quality.greve.milvus"] = _retrieval  # the first Greve dev set
+    shown["retrieval_quality.greve-facts-dev"] = _items
     shown["example_answers"] = lambda r: "; ".join(f"{a['question']!r} in {a['seconds']} s" for a in r["answers"])
     for name, r in results.items():
         machine = f"{r['machine']['cores']} cores, {r['machine']['cpu']}"
@@ -170,6 +184,24 @@ def retrieval_sets(results: Results) -> str:
     return "\n".join(rows)
 
 
+#: The answer sets whose figures bench/README.md shows by the record section the fact stands in.
+ANSWER_SETS = [("Greve fact test (held out)", "answer_quality.greve-facts-test"), ("Greve fact dev", "answer_quality.greve-facts-dev")]
+
+
+def answer_sections(results: Results) -> str:
+    """bench/README.md's table of the fact sets' answers by language and by the section the fact stands in."""
+    rows = ["| set | group | questions | facts shown | in the model's line | false abstentions |", "| --- | --- | --- | --- | --- | --- |"]
+    for name, result in ANSWER_SETS:
+        if result not in results:
+            continue
+        figures = results[result]["figures"]
+        groups = ["all", "da", "en", *sorted(g for g in figures if g.startswith("section:"))]
+        for group in (g for g in groups if g in figures and figures[g]["answerable"]):
+            f = figures[group]
+            rows.append(f"| {name} | {group.removeprefix('section:')} | {f['answerable']} | {f['facts']:.3f} | {f['facts_in_text']:.3f} | {f['false_abstentions']:.3f} |")
+    return "\n".join(rows)
+
+
 def example(results: Results) -> str:
     """The README's example answer (the mission's first question), as `assistant ask` printed it."""
     if "example_answers" not in results:
@@ -190,7 +222,11 @@ def rendered(results: Results) -> dict[Path, str]:
     readme, bench = ROOT / "README.md", ROOT / "bench" / "README.md"
     return {
         readme: _replace(_replace(readme.read_text("utf-8"), "figures", headline(results)), "example", example(results)),
-        bench: _replace(_replace(bench.read_text("utf-8"), "results", details(results)), "retrieval-sets", retrieval_sets(results)),
+        bench: _replace(
+            _replace(_replace(bench.read_text("utf-8"), "results", details(results)), "retrieval-sets", retrieval_sets(results)),
+            "answer-sections",
+            answer_sections(results),
+        ),
     }
 
 

@@ -31,7 +31,7 @@ def main() -> None:
     result: dict[str, object] = {"gold": args.gold.name, "questions": len(gold), "translate": args.translate, "passages": len(assistant.store)}
     for mode in MODES:
         use = args.translate and mode == "hybrid"
-        report = evaluate(lambda q, k: assistant.retrieve(q, k, translate=use, mode=mode), gold)  # noqa: B023
+        report = evaluate(lambda q, k: assistant.search(q, k, translate=use, mode=mode), gold)  # noqa: B023
         result[mode] = report.figures()
         print(report.table(mode) + "\n")
     name = f"retrieval_quality.{args.gold.stem}" + ("" if settings.store == "faiss" else f".{settings.store}")

@@ -164,6 +164,27 @@ def test_report_by_kind_and_item_level() -> None:
     assert "kind:multi" in report.table()
 
 
+def test_items_and_candidates_are_scored_as_search_ranked_them() -> None:
+    """With what ``Retriever.search`` finds, an item counts where it stands among the items (another meeting of its
+    case too), and the fact where its sentence stands among the evidence candidates."""
+    from assistant.evaluation import GoldQuestion
+    from assistant.records import Found, Item, Sentence
+
+    gold = [
+        GoldQuestion("1", "a", ("ja",), doc="g1", case="c1", lang="da", facts=("42 mio",)),
+        GoldQuestion("2", "b", ("nej",), doc="g2", lang="en", facts=("120 børn",)),
+    ]
+    found = {
+        "a": Found([_hit(1, "x", "ja")], [Item("x", 2.0, 1), Item("g9", 1.0, 2, ("g9",), "c1")], [(Sentence(1, "g9", "Det koster 42 mio. kr."), 2)]),
+        "b": Found([_hit(1, "g2", "nej")], [Item("y", 2.0, 1, ("y", "g2"))], [(Sentence(1, "y", "Plads til 100 børn."), 1)]),
+    }
+    figures = evaluate(lambda q, k: found[q], gold).figures()
+    assert figures["item:da"]["recall@1"] == 0.0 and figures["item:da"]["recall@5"] == 1.0  # its case's other meeting, second
+    assert figures["item:en"]["recall@1"] == 1.0  # another meeting of its case found it first
+    assert figures["candidates:da"]["recall@1"] == 0.0 and figures["candidates:da"]["recall@5"] == 1.0
+    assert figures["candidates:en"]["recall@10"] == 0.0
+
+
 @pytest.mark.parametrize("name", ["heldout/greve-test.jsonl", "eval/greve-dev2.jsonl"])
 def test_greve_question_sets_follow_their_rules(name: str) -> None:
     """Each phrase stands in its item (or its case), no Danish question copies four words of it, both languages are
