@@ -218,8 +218,7 @@ class FaissStore:
         case number."""
         if self._cases is None:
             self._cases = case_index(self._docs)
-        case = self._docs[doc_id][1].get("case_number", "") if doc_id in self._docs else ""
-        return list(self._cases.get(case, [doc_id])) if case else [doc_id]
+        return case_meetings(doc_id, self._docs, self._cases)
 
     def document_text(self, doc_id: str) -> str:
         """The full text of a document, for showing a passage in its place."""
@@ -255,6 +254,13 @@ def case_index(docs: dict[str, tuple[str, dict[str, str]]]) -> dict[str, list[st
             continue
         same.sort(key=lambda d: docs[d][1].get("date", ""), reverse=True)
     return cases
+
+
+def case_meetings(doc_id: str, docs: dict[str, tuple[str, dict[str, str]]], cases: dict[str, list[str]]) -> list[str]:
+    """The documents of ``doc_id``'s case in ``cases`` (``case_index``), itself included, newest first; [doc_id] alone
+    when it has no case number or a standing item's."""
+    case = docs[doc_id][1].get("case_number", "") if doc_id in docs else ""
+    return list(cases.get(case, [doc_id])) if case else [doc_id]
 
 
 def candidate(row: int, text_hash: str, doc_id: str, heading: str, metadata: dict[str, str]) -> Candidate:

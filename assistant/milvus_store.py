@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .danish import terms
-from .index import IndexNotUsable, candidate, case_index, check_manifest, facets, hold_lock
+from .index import IndexNotUsable, candidate, case_index, case_meetings, check_manifest, facets, hold_lock
 from .records import Candidate, Chunk, Filter, Hit, IndexBuild, Sentence, date_span
 
 FORMAT_VERSION = 2  # 2: evidence sentences
@@ -162,8 +162,7 @@ class MilvusStore:
         case number."""
         if self._cases is None:
             self._cases = case_index(self._docs)
-        case = self._docs[doc_id][1].get("case_number", "") if doc_id in self._docs else ""
-        return list(self._cases.get(case, [doc_id])) if case else [doc_id]
+        return case_meetings(doc_id, self._docs, self._cases)
 
     def document_text(self, doc_id: str) -> str:
         """A document's whole text, from its parts."""
