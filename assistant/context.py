@@ -62,8 +62,6 @@ class ContextBuilder:
         splits = [passage_sentences(h.chunk.text) for h in relevant]
         sims = self._similarities(_wordings(query), splits, always=self.evidence > 0)
         evidence = self._evidence(query, relevant, splits, sims)
-        # A sentence far under the best shares the question's words more than its matter: quoting it misleads more
-        # than leaving it out.
         return Context(relevant, self._shown(splits, sims), evidence, self._quotes(evidence))
 
     def _quotes(self, evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
@@ -97,7 +95,8 @@ class ContextBuilder:
         if not pairs:
             return []
         wordings = _wordings(query)
-        titles = {w for h in found.hits.values() for w in terms(h.chunk.heading.partition(" › ")[0])}
+        topics = {row: set(terms(h.chunk.heading.partition(" › ")[0])) for row, h in found.hits.items()}
+        titles = set().union(*topics.values())
         focus = [_without_words(w, titles) for w in wordings]
         vectors = self.embedder.embed_queries([*wordings, *focus])
         matrix = np.stack([s.vector for s, _ in pairs])
@@ -109,8 +108,7 @@ class ContextBuilder:
         for (sentence, rank), sim, focus_sim in zip(pairs, sims, focused):
             hit = found.hits[sentence.row]
             words = set(sentence.terms.split()) if sentence.terms else set(terms(sentence.text))
-            topic = set(terms(hit.chunk.heading.partition(" › ")[0]))
-            overlap = max((len(wording & (words | topic)) / len(wording) for wording in asked), default=0.0)
+            overlap = max((len(wording & (words | topics[sentence.row])) / len(wording) for wording in asked), default=0.0)
             similarity = float(sim.max())
             blended = (1.0 - self.focus_weight) * similarity + self.focus_weight * float(focus_sim.max())
             holds = bool(kind) and holds_answer_kind(sentence.text, kind)

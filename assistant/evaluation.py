@@ -213,8 +213,9 @@ def evaluate(search: Callable[[str, int], list[Hit] | Found], gold: list[GoldQue
             items.add(item_rank)
             items_by_language[language].add(item_rank)
         if isinstance(found, Found) and q.facts:
-            candidates.add(candidate_rank(q, found))
-            candidates_by_language[language].add(candidate_rank(q, found))
+            held = candidate_rank(q, found)
+            candidates.add(held)
+            candidates_by_language[language].add(held)
         if rank is None:
             misses.append(q)
     return EvalReport(

@@ -109,11 +109,8 @@ class FaissStore:
     @classmethod
     def load(cls, directory: Path, expect: dict[str, Any] | None = None) -> FaissStore:
         """Open the index in ``directory``; refuse, naming the rebuild command, if it was built under other settings."""
+        directory = _whole(directory)
         manifest_path = directory / MANIFEST
-        previous = _previous(directory)
-        if not manifest_path.exists() and (previous / MANIFEST).exists():
-            # An indexer stopped between moving the old index aside and moving the new one in: the old one is whole.
-            directory, manifest_path = previous, previous / MANIFEST
         if not manifest_path.exists():
             raise IndexNotUsable(f"no index in {directory}; build it with: {rebuild_command(directory)}")
         try:
@@ -206,7 +203,7 @@ class FaissStore:
         if not doc_ids:
             return []
         found = self.db.execute(
-            "SELECT row, chunk_row, doc_id, text, terms FROM sentences WHERE doc_id IN (SELECT value FROM json_each(?)) ORDER BY row",
+            "SELECT row, chunk_row, doc_id, text, terms FROM sentences WHERE doc_id IN (SELECT value FROM json_each(?))",
             (json.dumps(doc_ids),),
         ).fetchall()
         order = {d: i for i, d in enumerate(doc_ids)}
@@ -283,6 +280,13 @@ def _previous(index_dir: Path) -> Path:
     return index_dir.with_name(index_dir.name + ".old")
 
 
+def _whole(index_dir: Path) -> Path:
+    """The folder holding the whole index: ``index_dir``, or the old index beside it when an indexer stopped between
+    moving the old index aside and moving the new one in."""
+    previous = _previous(index_dir)
+    return previous if not (index_dir / MANIFEST).exists() and (previous / MANIFEST).exists() else index_dir
+
+
 class FaissFolder:
     """Where a FAISS index lives (a folder), as an indexer sees it: its manifest, its lock, and writing a build."""
 
@@ -316,9 +320,7 @@ class FaissFolder:
     def reusable_vectors(self, expect: dict[str, Any]) -> dict[str, np.ndarray]:
         """Vectors of the current index by embedded-text hash, when they were made under the same settings; an index
         of an older format counts too (its vectors are as good: only what is kept beside them changed)."""
-        directory = self.directory
-        if not (directory / MANIFEST).exists() and (_previous(directory) / MANIFEST).exists():
-            directory = _previous(directory)  # stopped between the renames: the old index is the whole one
+        directory = _whole(self.directory)
         try:
             manifest = json.loads((directory / MANIFEST).read_text("utf-8"))
         except (OSError, json.JSONDecodeError):

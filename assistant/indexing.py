@@ -301,7 +301,7 @@ def build_index(
             "chunks": len(chunks), "sentences": len(sentences),
         }  # fmt: skip
         words = [" ".join(terms(t, vocabulary=vocabulary)) for t in texts]
-        where.write(IndexBuild(docs, chunks, texts, words, hashes, vectors.astype(np.float32), manifest, sentences, sentence_hashes, sentence_vectors.astype(np.float32)))
+        where.write(IndexBuild(docs, chunks, texts, words, hashes, vectors.astype(np.float32, copy=False), manifest, sentences, sentence_hashes, sentence_vectors.astype(np.float32, copy=False)))
         journal.clear()
         report.documents, report.chunks = len(docs), len(chunks)
         report.seconds = time.perf_counter() - started

@@ -15,17 +15,24 @@ from assistant.records import Query, QueryForm
 from assistant.retrieval import Retriever
 from tests.conftest import build
 
+#: A case's text, repeated at each meeting that handles it; only the decision differs.
+TUNE = (
+    "Resume Der skal bygges en ny daginstitution i Tune. Sagsbeskrivelse Institutionen får plads til 120 børn og "
+    "forventes at koste 42 mio. kr. Byggeriet starter i august 2025. Beslutning {}"
+)
 ITEMS = [
-    # One case at three meetings: committee, Økonomiudvalget, Byrådet; its text repeats.
-    ("k1", "Ny daginstitution i Tune", "Børne- og Skoleudvalget", "2024-03-04", "24-000101",
-     "Resume Der skal bygges en ny daginstitution i Tune. Sagsbeskrivelse Institutionen får plads til 120 børn og "
-     "forventes at koste 42 mio. kr. Byggeriet starter i august 2025. Beslutning Udvalget anbefaler indstillingen."),
-    ("k2", "Ny daginstitution i Tune", "Økonomiudvalget", "2024-03-14", "24-000101",
-     "Resume Der skal bygges en ny daginstitution i Tune. Sagsbeskrivelse Institutionen får plads til 120 børn og "
-     "forventes at koste 42 mio. kr. Byggeriet starter i august 2025. Beslutning Økonomiudvalget anbefaler indstillingen."),
-    ("k3", "Ny daginstitution i Tune", "Byrådet", "2024-03-26", "24-000101",
-     "Resume Der skal bygges en ny daginstitution i Tune. Sagsbeskrivelse Institutionen får plads til 120 børn og "
-     "forventes at koste 42 mio. kr. Byggeriet starter i august 2025. Beslutning Byrådet godkendte indstillingen."),
+    # One case at three meetings: committee, Økonomiudvalget, Byrådet.
+    *(
+        (f"k{n}", "Ny daginstitution i Tune", body, date, "24-000101", TUNE.format(decision))
+        for n, (body, date, decision) in enumerate(
+            [
+                ("Børne- og Skoleudvalget", "2024-03-04", "Udvalget anbefaler indstillingen."),
+                ("Økonomiudvalget", "2024-03-14", "Økonomiudvalget anbefaler indstillingen."),
+                ("Byrådet", "2024-03-26", "Byrådet godkendte indstillingen."),
+            ],
+            1,
+        )
+    ),
     ("v1", "Vejbelysning på Strandvejen", "Teknik- og Miljøudvalget", "2024-05-02", "24-000202",
      "Resume Belysningen på Strandvejen skiftes til LED. Sagsbeskrivelse Der opsættes 300 nye master langs vejen. "
      "Beslutning Godkendt."),
