@@ -135,7 +135,7 @@ class Settings(BaseSettings):
     evidence_kind_weight: float = Field(0.1, ge=0.0, description="Added to a sentence's evidence score when it holds the kind of answer asked for (a sum, a length, an amount, a date, a name, a decision).")
     evidence_passage_weight: float = Field(0.1, ge=0.0, description="Weight, in the evidence ranking, of the reciprocal rank of a sentence's passage in retrieval (its decision and summary sections, the committee and date named, the whole passage's words).")
     evidence_rank_weight: float = Field(1.0, ge=0.0, description="How much the evidence ranking counts beside the model's choice of sentence (0: the model's choice alone).")
-    evidence_decline_score: float = Field(1.2, description="The evidence score that 'none of the sentences' stands for when the model's choice is weighed with the ranking.")
+    evidence_decline_score: float = Field(1.4, description="The evidence score that 'none of the sentences' stands for when the model's choice is weighed with the ranking.")
     evidence_strong_similarity: float = Field(0.88, description="A best evidence sentence at least this similar to the question (or its Danish translation) is answered from even when the model chose none.")
     verify_threshold: float = Field(0.78, description="Cosine similarity a sentence needs to the passage its [n] names for the marker to stand.")
     attach_threshold: float = Field(0.8, description="Cosine similarity an uncited sentence needs to a passage for it to be attached as its source.")
