@@ -11,7 +11,7 @@ from typing import Any
 
 from .ingest import decode, jsonl_objects
 from .qa import Assistant
-from .records import Answer, Citation, Hit
+from .records import Answer, Case, Citation, Hit
 
 
 class QuestionFileError(ValueError):
@@ -78,7 +78,7 @@ class BatchResult:
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> BatchResult:
         """A result read back from its JSONL line (a journal being resumed, or turned into a report)."""
-        fixed = {"id", "question", "evidence", "answer", "abstained", "citations", "unsupported", "passages", "error"}
+        fixed = {"id", "question", "evidence", "answer", "abstained", "citations", "unsupported", "case", "passages", "error"}
         question = Question(str(record.get("id")), str(record.get("question", "")), {k: v for k, v in record.items() if k not in fixed})
         passages = [Hit.from_record(p) for p in record.get("passages", [])]
         answer = Answer.from_record(question.question, record, passages) if record.get("answer") is not None else None
@@ -147,19 +147,24 @@ def run_batch(
         write_report(read_journal(journal), output)
 
 
+def case_line(case: Case | None) -> str:
+    """A case's timeline on one line (a CSV cell): its number, then each meeting newest first."""
+    return f"{case.number}: " + " | ".join(m.line for m in case.meetings) if case is not None else ""
+
+
 def write_report(results: list[BatchResult], output: Path) -> None:
     """Write results as CSV (one row a question, citations flattened) or as a Markdown report quoting the sources."""
     if output.suffix.lower() == ".csv":
         with output.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["id", "question", "evidence", "answer", "abstained", "citations", "sources", "quotes", "error"])
+            writer.writerow(["id", "question", "evidence", "answer", "abstained", "citations", "sources", "quotes", "case", "error"])
             for r in results:
                 cited = r.answer.citations if r.answer else []
                 writer.writerow([
                     r.question.id, r.question.question, " | ".join(e.line for e in r.answer.evidence) if r.answer else "",
                     r.answer.text if r.answer else "", r.answer.abstained if r.answer else None,
                     " ".join(f"[{c.n}]" for c in cited), " | ".join(c.line for c in cited),
-                    " | ".join(f"[{c.n}] " + " ".join(c.quotes) for c in cited if c.quotes), r.error,
+                    " | ".join(f"[{c.n}] " + " ".join(c.quotes) for c in cited if c.quotes), case_line(r.answer.case if r.answer else None), r.error,
                 ])  # fmt: skip
         return
     lines = ["# Batch answers", ""]
@@ -170,6 +175,8 @@ def write_report(results: list[BatchResult], output: Path) -> None:
             continue
         evidence = [f"> {e.line}" for e in r.answer.evidence] if r.answer else []
         lines += [*evidence, *([""] if evidence else []), r.answer.text if r.answer else "_(retrieval only: no answer written)_", ""]
+        if r.answer and r.answer.case:
+            lines += [f"**Case {r.answer.case.number}, newest meeting first:**", "", *(f"- {m.line} ({m.doc_id})" for m in r.answer.case.meetings), ""]
         shown = r.answer.citations if r.answer and r.answer.citations else [Citation(h.rank, h) for h in r.passages]
         for c in shown:
             # The sentences that support the answer first, so a claim can be checked at a glance; then the passage.

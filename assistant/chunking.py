@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from .danish import outcome_kind, split_sentences
 from .records import Chunk, Document
 from .settings import Settings
 
@@ -138,6 +139,26 @@ def find_record_sections(record: Document) -> list[Section]:
         end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
         sections.append(Section(f"{title} › {label}" if label else title, start, end))
     return sections
+
+
+#: The record section whose first sentence is the meeting's outcome for the item.
+DECISION_SECTION = "Beslutning"
+_DECISION_MAX = 300
+_ABSENT = re.compile(r"\s*(Afbud|Fraværende|Fravær)\s*:", re.IGNORECASE)  # who was away: no decision
+
+
+def record_decision(record: Document) -> str:
+    """What the meeting decided on an agenda-item record: the first sentence of its Beslutning section that says what was
+    done ("Byrådet godkendte Økonomiudvalgets indstilling.", not who stood in for whom), else its first sentence; ""
+    when the record has none (an item not yet decided, a document that is no record). A long sentence is cut at a word."""
+    for section in find_record_sections(record):
+        if section.heading.endswith(f" › {DECISION_SECTION}"):
+            body = record.text[section.start : section.end].strip().removeprefix(DECISION_SECTION).strip()
+            sentences = split_sentences(body) if body else []
+            said = [t for t in sentences if not _ABSENT.match(t)]
+            first = next((t for t in said if outcome_kind(t)), said[0] if said else "")
+            return first if len(first) <= _DECISION_MAX else first[:_DECISION_MAX].rsplit(" ", 1)[0] + " …"
+    return ""
 
 
 class Chunker:

@@ -27,7 +27,7 @@ from .danish import (
 from .interfaces import Embedder
 from .lexicon import Lexicon
 from .markers import MARKER, at_end, cited_numbers, marker_numbers, render, without_markers
-from .records import Answer, Citation, Context, Evidence, Hit, Query
+from .records import Answer, Case, Citation, Context, Evidence, Hit, Meeting, Query
 from .settings import Settings
 from .templates import Templates
 
@@ -255,6 +255,25 @@ class CitationChecker:
             query.question, text, quoted, context.passages, abstained=False, unsupported=supported.unsupported,
             unverified_citations=supported.unverified, evidence=evidence,
         )  # fmt: skip
+
+    def with_case(self, query: Query, answer: Answer, case: Case | None) -> Answer:
+        """The answer with its cited item's case history (where more than one meeting handled it) and, for a question
+        about a decision, which body decided what and when: the meeting it quotes and, where a later meeting of the case
+        decided again (changed, postponed, passed it on), that one too."""
+        history = case if case is not None and len(case.meetings) > 1 else None
+        if answer.abstained or not answer.citations or answer_kind(query.question) != "decision":
+            return dataclasses.replace(answer, case=history)
+        cited = answer.citations[0].hit.chunk
+        quoted = Meeting.of(cited.doc_id, cited.doc_title, cited.metadata)
+        latest = history.latest_decision if history is not None else None
+        notes = [self._meeting_note("decision", quoted, query.language)] if quoted.outcome else []
+        if latest is not None and latest.doc_id != quoted.doc_id and latest.day > quoted.day:
+            notes.append(self._meeting_note("later_meeting", latest, query.language))
+        return dataclasses.replace(answer, text=" ".join([answer.text, *notes]), case=history)
+
+    def _meeting_note(self, template: str, meeting: Meeting, language: str) -> str:
+        note = self.templates.render(f"{template}.{language}.txt", body=meeting.body, date=meeting.day, outcome=meeting.outcome)
+        return self.lexicon.glossed(note) if self.lexicon is not None and language == "en" else note
 
     def declined(self, query: Query, hits: list[Hit]) -> Answer:
         """The fixed "not in the documents" answer, in the question's language, with the passages that were looked at."""

@@ -130,6 +130,26 @@ def ask(
 
 
 @app.command()
+def case(
+    number: Annotated[str, typer.Argument(help="The case number as the minutes write it, e.g. 22-011409.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the case as JSON.")] = False,
+    index_dir: IndexDir = None,
+) -> None:
+    """Print a case's history: every meeting that handled it, newest first (date, body, decision, item)."""
+    from .qa import Assistant
+
+    try:
+        found = Assistant(_settings(index_dir)).case(number)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    if found is None:
+        _fail(LookupError(f"no case {number} in the index (standing items such as the agenda's approval are no case); search with: assistant ask QUESTION"))
+        return
+    typer.echo(json.dumps(found.to_record(), ensure_ascii=False, indent=2) if as_json else "\n".join(found.render()))
+
+
+@app.command()
 def batch(
     file: Annotated[Path, typer.Argument(help="Questions: .txt (one a line), .jsonl (question, id) or .csv (question column).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Results: .jsonl, .csv or .md (Markdown report), by extension.")],

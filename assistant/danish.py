@@ -177,6 +177,25 @@ def is_standing_item(titles: list[str]) -> bool:
     return any(_STANDING_TITLE.search(t) for t in titles) or most >= _STANDING_MEETINGS
 
 
+#: What a meeting did with an agenda item, read off its decision's first sentence: the first kind whose words it holds
+#: ("anbefaler … godkendes" is a recommendation, "ikke godkendt" a rejection, "udsat" a postponement whatever follows).
+OUTCOMES = (
+    ("postponed", re.compile(r"\b(udsat|udsættes|udskudt|udskyd|taget af|genoptages|afventer|sendes tilbage|tilbagesendt)", re.IGNORECASE)),
+    ("rejected", re.compile(r"\b(ikke godkend|ikke anbefal|ikke vedtag|forkast|afvis|afvist|afslag|bortfald|faldt)", re.IGNORECASE)),
+    ("referred", re.compile(r"\b(sendte sagen|sendes sagen|sendes retur|sendes videre|oversend|henvis|henvist)", re.IGNORECASE)),
+    ("recommended", re.compile(r"\b(anbefal|indstiller)", re.IGNORECASE)),
+    ("approved", re.compile(r"\b(godkend|vedtag|vedtog|tiltræd|bevilg|besluttede|beslutter|imødekom)", re.IGNORECASE)),
+    ("noted", re.compile(r"\b(til efterretning|orienter|temamøde|besvar|drøftet|drøftede|drøftelse|evaluerede)", re.IGNORECASE)),
+)
+
+
+def outcome_kind(decision: str) -> str:
+    """The kind of a meeting's decision: "approved", "recommended" (to the next body), "referred" (sent to another body
+    or back to the administration), "postponed", "rejected", "noted" (an item for information, a discussion), or ""
+    when its words say none of these."""
+    return next((kind for kind, words in OUTCOMES if words.search(decision)), "")
+
+
 def passage_sentences(text: str) -> list[str]:
     """A passage's sentences, its text compacted first. A full stop before a paragraph break ends one too: minutes
     often end a sentence on a short word ("… sig om.") that ``split_sentences`` leaves joined, to spare

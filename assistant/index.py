@@ -25,14 +25,15 @@ import numpy as np
 
 from . import lexical
 from .danish import is_standing_item
-from .records import Candidate, Chunk, Filter, Hit, IndexBuild, Sentence
+from .records import Candidate, Case, Chunk, Filter, Hit, IndexBuild, Meeting, Sentence
 
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 SENTENCE_VECTORS = "sentences.faiss"
 STORE = "chunks.sqlite"
-# 2: adds the lexical (FTS5) table; 3: page numbers of chunks; 4: hyphenation joined as in danish.py; 5: evidence sentences
-FORMAT_VERSION = 5
+# 2: adds the lexical (FTS5) table; 3: page numbers of chunks; 4: hyphenation joined as in danish.py; 5: evidence sentences;
+# 6: each agenda item's decision (a case's history)
+FORMAT_VERSION = 6
 
 
 class IndexNotUsable(RuntimeError):
@@ -85,7 +86,42 @@ def hold_lock(path: Path, what: str) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-class FaissStore:
+class CaseBook:
+    """The cases of a loaded index's documents (both stores keep them so): which items are one matter, and its history.
+    A store sets ``_docs`` (document id → title and metadata) before any of these is asked."""
+
+    _docs: dict[str, tuple[str, dict[str, str]]]
+    _cases: dict[str, list[str]] | None = None
+
+    def _index(self) -> dict[str, list[str]]:
+        if self._cases is None:  # a loaded index does not change
+            self._cases = case_index(self._docs)
+        return self._cases
+
+    def meetings(self, doc_id: str) -> list[str]:
+        """The documents of the case ``doc_id`` belongs to (itself included), newest meeting first; [doc_id] when it has no
+        case number."""
+        return case_meetings(doc_id, self._docs, self._index())
+
+    def case(self, doc_id: str) -> Case | None:
+        """The case the document ``doc_id`` is an item of, with every meeting that handled it; None when it has no case
+        number or a standing item's."""
+        number = self._docs[doc_id][1].get("case_number", "") if doc_id in self._docs else ""
+        return self.numbered(number) if number else None
+
+    def numbered(self, number: str) -> Case | None:
+        """The case with this number (as the source writes it), None when the index has none (a standing item's number
+        is none either)."""
+        docs = self._index().get(number.strip())
+        return case_record(number.strip(), docs, self._docs) if docs else None
+
+
+def case_record(number: str, doc_ids: list[str], docs: dict[str, tuple[str, dict[str, str]]]) -> Case:
+    """The Case of ``doc_ids`` (its items, newest first): each meeting's date, body, title and decision."""
+    return Case(number, tuple(Meeting.of(doc_id, *docs[doc_id]) for doc_id in doc_ids))
+
+
+class FaissStore(CaseBook):
     """A loaded index folder: search by vector or words, look up chunks and documents."""
 
     def __init__(
@@ -101,7 +137,6 @@ class FaissStore:
         self._within: dict[Filter, np.ndarray] = {}  #: recent filters' rows: both channels of a question ask for them
         self._within_lock = threading.Lock()
         self._facets: dict[str, list[str]] | None = None
-        self._cases: dict[str, list[str]] | None = None
         for doc_id, path, title, meta in db.execute("SELECT id, path, title, metadata FROM documents"):
             self._docs[doc_id] = (title, json.loads(meta))
             self._files[doc_id] = Path(path).name
@@ -209,13 +244,6 @@ class FaissStore:
         order = {d: i for i, d in enumerate(doc_ids)}
         found.sort(key=lambda r: (order[r[2]], r[0]))
         return [Sentence(chunk_row, doc_id, text, words, self.sentence_vectors.reconstruct(row)) for row, chunk_row, doc_id, text, words in found]
-
-    def meetings(self, doc_id: str) -> list[str]:
-        """The documents of the case ``doc_id`` belongs to (itself included), newest meeting first; [doc_id] when it has no
-        case number."""
-        if self._cases is None:
-            self._cases = case_index(self._docs)
-        return case_meetings(doc_id, self._docs, self._cases)
 
     def document_text(self, doc_id: str) -> str:
         """The full text of a document, for showing a passage in its place."""

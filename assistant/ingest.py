@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .chunking import record_decision
 from .records import Document
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
@@ -316,17 +317,11 @@ def read_jsonl_file(path: Path) -> tuple[list[Document], list[Problem]]:
                 continue
             rid = next((str(record[f]) for f in JSONL_ID_FIELDS if record.get(f)), str(lineno))
             meta = {dest: str(record[src]) for src, dest in JSONL_METADATA_FIELDS.items() if record.get(src)}
-            docs.append(
-                Document(
-                    id=f"{path.name}:{rid}",
-                    path=str(path),
-                    title=str(record.get(JSONL_TITLE_FIELD) or rid),
-                    text=text,
-                    sha256=hashlib.sha256(raw).hexdigest(),
-                    metadata=meta,
-                    record=True,
-                )
-            )
+            doc = Document(f"{path.name}:{rid}", str(path), str(record.get(JSONL_TITLE_FIELD) or rid), text, hashlib.sha256(raw).hexdigest(), meta, record=True)
+            # What the meeting decided, kept with the item: a case's history lists it for each meeting.
+            if outcome := record_decision(doc):
+                meta["outcome"] = outcome
+            docs.append(doc)
     return docs, problems
 
 

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .records import Candidate, Filter, Hit, Sentence
+from .records import Candidate, Case, Filter, Hit, Sentence
 
 #: A chat message as models take it: {"role": "system" | "user" | "assistant", "content": "…"}.
 Message = dict[str, str]
@@ -68,6 +68,14 @@ class Store(Protocol):
     def meetings(self, doc_id: str) -> list[str]:
         """The documents of the case ``doc_id`` belongs to, itself included, newest meeting first ([doc_id] without a
         case number, or for a standing item such as the agenda's approval)."""
+        ...
+
+    def case(self, doc_id: str) -> Case | None:
+        """The case ``doc_id`` is an item of, with every meeting that handled it, newest first (None: no case)."""
+        ...
+
+    def numbered(self, number: str) -> Case | None:
+        """The case with this number, None when the index has none."""
         ...
 
     def document_text(self, doc_id: str) -> str:

@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 
 from .danish import terms
-from .index import IndexNotUsable, candidate, case_index, case_meetings, check_manifest, facets, hold_lock
+from .index import CaseBook, IndexNotUsable, candidate, check_manifest, facets, hold_lock
 from .records import Candidate, Chunk, Filter, Hit, IndexBuild, Sentence, date_span
 
-FORMAT_VERSION = 2  # 2: evidence sentences
+FORMAT_VERSION = 3  # 2: evidence sentences; 3: each agenda item's decision (a case's history)
 _TEXT_PART = 16_000  # characters of a document per row: VARCHAR holds 65,535 bytes, a character up to 4
 _BATCH = 2_000  # rows per insert
 _CHUNK_FIELDS = ["row", "chunk_id", "doc_id", "text", "start", "end", "line_start", "line_end", "heading", "text_hash", "page_start", "page_end"]
@@ -73,7 +73,7 @@ def filter_expression(narrow: Filter | None) -> str:
     return " and ".join(parts)
 
 
-class MilvusStore:
+class MilvusStore(CaseBook):
     """A loaded Milvus build: search by vector or words, look up passages and documents."""
 
     def __init__(self, client: Any, collection: str, manifest: dict[str, Any]) -> None:
@@ -88,7 +88,6 @@ class MilvusStore:
             self._files[row["doc_id"]] = row["file"]
         self._size = int(manifest.get("chunks", 0))
         self._facets: dict[str, list[str]] | None = None
-        self._cases: dict[str, list[str]] | None = None
         self._lock = threading.Lock()  # one client, many chat users
 
     def __len__(self) -> int:
@@ -156,13 +155,6 @@ class MilvusStore:
         order = {d: i for i, d in enumerate(doc_ids)}
         found.sort(key=lambda r: (order[r["doc_id"]], r["row"]))
         return [Sentence(int(r["chunk_row"]), r["doc_id"], r["text"], r["terms"], np.asarray(r["vector"], np.float32)) for r in found]
-
-    def meetings(self, doc_id: str) -> list[str]:
-        """The documents of the case ``doc_id`` belongs to (itself included), newest meeting first; [doc_id] when it has no
-        case number."""
-        if self._cases is None:
-            self._cases = case_index(self._docs)
-        return case_meetings(doc_id, self._docs, self._cases)
 
     def document_text(self, doc_id: str) -> str:
         """A document's whole text, from its parts."""

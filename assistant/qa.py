@@ -23,7 +23,7 @@ from .interfaces import Generator, Reranker, Store
 from .lexicon import Lexicon
 from .prompts import AnswerPrompt
 from .query import QueryRewriter
-from .records import Answer, Evidence, Filter, Found, Hit
+from .records import Answer, Case, Evidence, Filter, Found, Hit
 from .rerank import ServerReranker
 from .retrieval import Mode, Retriever
 from .settings import Settings
@@ -152,8 +152,15 @@ class Assistant:
                 reply += piece
                 yield Partial(reply, context.passages)
             answer = self.citations.run(query, context, reply)
+        # The cited item's case: its history beside the answer, and a later meeting's decision where it was taken up again.
+        cited = answer.citations[0].hit.chunk.doc_id if answer.citations else None
+        answer = self.citations.with_case(query, answer, self.store.case(cited) if cited else None)
         answer = dataclasses.replace(answer, seconds=time.perf_counter() - started)
         yield Partial(answer.text, answer.passages, answer, answer.evidence)
+
+    def case(self, number: str) -> Case | None:
+        """The case with this number and every meeting that handled it, newest first; None when the index has none."""
+        return self.store.numbered(number)
 
     def ask(self, question: str, k: int | None = None, narrow: Filter | None = None) -> Answer:
         """Answer ``question`` and return the finished Answer."""

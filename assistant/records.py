@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from .danish import outcome_kind
+
 
 @dataclass(frozen=True)
 class Document:
@@ -126,6 +128,7 @@ class Answer:
     unverified_citations: int = 0  #: [n] markers removed because passage n did not support their sentence
     seconds: float = 0.0
     evidence: tuple[Evidence, ...] = ()  #: the sentences of the minutes the answer is built on, quoted before it
+    case: Case | None = None  #: the history of the first cited item's case, where it was handled at more than one meeting
 
     def to_record(self) -> dict[str, Any]:
         """The answer's part of a batch record: the evidence quoted, text, abstention, citations by passage id,
@@ -136,6 +139,7 @@ class Answer:
             "abstained": self.abstained,
             "citations": [{"n": c.n, "passage_id": c.hit.chunk.id, "attached": c.attached, "quotes": list(c.quotes)} for c in self.citations],
             "unsupported": self.unsupported,
+            "case": self.case.to_record() if self.case is not None else None,
         }
 
     def render(self) -> str:
@@ -148,6 +152,8 @@ class Answer:
             quoted = {e.sentence for e in self.evidence}  # the evidence stands quoted above already
             for c in self.citations:
                 lines += [c.line, *(f'    "{q}"' for q in c.quotes if q not in quoted)]
+        if self.case is not None:
+            lines += ["", *self.case.render()]
         return "\n".join(lines)
 
     @classmethod
@@ -164,7 +170,7 @@ class Answer:
         ]
         return cls(
             question, record.get("answer") or "", citations, passages, bool(record.get("abstained")), unsupported=list(record.get("unsupported", [])),
-            evidence=evidence,
+            evidence=evidence, case=Case.from_record(record["case"]) if record.get("case") else None,
         )  # fmt: skip
 
 
@@ -231,6 +237,76 @@ class Item:
     rank: int  #: 1 = best
     meetings: tuple[str, ...] = ()  #: the case's items found, this one first, then the others newest first
     case: str = ""  #: its case number, where the source gives one
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """One meeting's handling of a case: its agenda item, when, which body, and what it decided."""
+
+    doc_id: str  #: the agenda item (document) at that meeting
+    date: str  #: the meeting's date as the source gives it
+    body: str  #: the committee or council
+    title: str  #: the item's title at that meeting
+    outcome: str = ""  #: the decision's first sentence ("Byrådet godkendte Økonomiudvalgets indstilling."), "" if none
+
+    @classmethod
+    def of(cls, doc_id: str, title: str, metadata: dict[str, str]) -> Meeting:
+        """The meeting an item was handled at, from the item's metadata (its date, body and decision)."""
+        return cls(doc_id, metadata.get("date", ""), metadata.get("body", ""), title, metadata.get("outcome", ""))
+
+    @property
+    def kind(self) -> str:
+        """What was done: approved, recommended, referred, postponed, rejected, noted (``danish.outcome_kind``), or ""."""
+        return outcome_kind(self.outcome)
+
+    @property
+    def day(self) -> str:
+        """The meeting's calendar day, YYYY-MM-DD (the source's date without its time)."""
+        return self.date[:10]
+
+    @property
+    def line(self) -> str:
+        """The meeting as one line of a case's timeline: date · body · what it decided."""
+        return " · ".join(part for part in (self.day, self.body, self.outcome or "(no decision recorded)") if part)
+
+    def to_record(self) -> dict[str, str]:
+        """The meeting as written in batch output and ``ask --json`` (read back by ``Case.from_record``)."""
+        return {"doc": self.doc_id, "date": self.date, "body": self.body, "title": self.title, "outcome": self.outcome, "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class Case:
+    """A matter followed from meeting to meeting under one case number: every meeting that handled it, newest first."""
+
+    number: str
+    meetings: tuple[Meeting, ...]
+
+    @property
+    def latest_decision(self) -> Meeting | None:
+        """The newest meeting that decided something on the case (a postponement counts: it is what stands now); where
+        every meeting only took it for information, the newest of those."""
+        decided = (m for m in self.meetings if m.kind and m.kind != "noted")
+        return next(decided, next((m for m in self.meetings if m.outcome), None))
+
+    def after(self, doc_id: str) -> tuple[Meeting, ...]:
+        """The meetings held on the case after the one of ``doc_id``, newest first (all of them when it is not one)."""
+        at = next((i for i, m in enumerate(self.meetings) if m.doc_id == doc_id), len(self.meetings))
+        day = self.meetings[at].day if at < len(self.meetings) else ""
+        return tuple(m for m in self.meetings[:at] if m.day > day or not day)
+
+    def to_record(self) -> dict[str, Any]:
+        """The case as written in batch output and ``ask --json``: its number and its meetings, newest first."""
+        return {"number": self.number, "meetings": [m.to_record() for m in self.meetings]}
+
+    def render(self) -> list[str]:
+        """The case as plain-text lines: a heading, then one line a meeting, newest first, each naming its item."""
+        return [f"Case {self.number}, newest meeting first:", *(f"  {m.line} ({m.doc_id})" for m in self.meetings)]
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Case:
+        """A case read back from what ``to_record`` wrote."""
+        meetings = (Meeting(m["doc"], m.get("date", ""), m.get("body", ""), m.get("title", ""), m.get("outcome", "")) for m in record.get("meetings", []))
+        return cls(str(record["number"]), tuple(meetings))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,11 @@ TEMPLATES: dict[str, set[str]] = {
     "evidence_user.txt": {"sentences", "question"},
     "evidence_sentence.txt": {"n", "date", "text"},
     "evidence_phrase.txt": {"language", "n"},
+    # what a meeting decided, added to an answer about a decision, and a later meeting's word on the same case
+    "decision.da.txt": {"body", "date", "outcome"},
+    "decision.en.txt": {"body", "date", "outcome"},
+    "later_meeting.da.txt": {"body", "date", "outcome"},
+    "later_meeting.en.txt": {"body", "date", "outcome"},
 }
 #: The languages questions are answered in: code → the name the prompt uses.
 LANGUAGES = {"da": "Danish", "en": "English"}

@@ -13,7 +13,7 @@ import gradio as gr
 from .indexing import BuildReport, add_uploads
 from .ingest import SUPPORTED, Problem
 from .qa import Assistant
-from .records import Answer, Citation, Evidence, Filter, Hit
+from .records import Answer, Case, Citation, Evidence, Filter, Hit, Meeting
 from .settings import Settings
 
 _CSS = """
@@ -90,7 +90,29 @@ def chat_text(text: str, answer: Answer | None, evidence: tuple[Evidence, ...] =
         parts.append("\n".join(quoted))
     if answer.unsupported:
         parts.append("⚠ Not supported by the documents:\n" + "\n".join(f"- {s}" for s in answer.unsupported))
+    if answer.case is not None:
+        parts.append(case_markdown(answer.case))
     return "\n\n".join(parts)
+
+
+def case_markdown(case: Case) -> str:
+    """The cited item's case as a short timeline, newest meeting first: date · body · what it decided."""
+    return f"**Case {case.number}, newest meeting first:**\n" + "\n".join(f"- {m.line}" for m in case.meetings)
+
+
+def meeting_label(meeting: Meeting) -> str:
+    """A timeline entry as the picker lists it (the item's id keeps two entries of one day apart)."""
+    return f"{meeting.line} ({meeting.doc_id})"
+
+
+def meeting_html(document_text: str, meeting: Meeting) -> str:
+    """One meeting's agenda item in full, its decision marked, under a line saying which meeting it is."""
+    where = " · ".join(html.escape(p) for p in (meeting.doc_id, meeting.body, meeting.day) if p)
+    quotes = (meeting.outcome.removesuffix(" …"),) if meeting.outcome else ()
+    return (
+        f'<div class="document meeting"><div class="where"><strong>{html.escape(meeting.title)}</strong> · {where}</div>'
+        f'<div class="doc-text">{marked(document_text, quotes)}</div></div>'
+    )
 
 
 def document_html(document_text: str, hit: Hit, quotes: tuple[str, ...] = ()) -> str:
@@ -138,31 +160,37 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
     def respond(
         message: str, history: list[dict[str, Any]], files: list[str] | None, bodies: list[str] | None, date_from: str, date_to: str
-    ) -> Iterator[tuple[list[dict[str, Any]], str, str, Any, list[Citation]]]:
+    ) -> Iterator[tuple[list[dict[str, Any]], str, str, Any, list[Citation], Any, list[Meeting]]]:
         message = (message or "").strip()
         if not message:
-            yield history, "", gr.skip(), gr.skip(), gr.skip()
+            yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
         hidden = gr.update(choices=[], value=None, visible=False)
-        yield history, "", "", hidden, []
+        yield history, "", "", hidden, [], hidden, []
         try:
             narrow = make_filter(files, bodies, date_from, date_to)
             for partial in assistant.stream(message, narrow=narrow):
                 history[-1] = {"role": "assistant", "content": chat_text(partial.text, partial.answer, partial.evidence)}
                 if partial.answer is None or not partial.answer.citations:
-                    yield history, "", sources_html(partial.passages, partial.answer), hidden, []
+                    yield history, "", sources_html(partial.passages, partial.answer), hidden, [], hidden, []
                 else:
                     cited = partial.answer.citations
                     picker = gr.update(choices=[c.line for c in cited], value=None, visible=True)
-                    yield history, "", sources_html(partial.passages, partial.answer), picker, cited
+                    meetings = list(partial.answer.case.meetings) if partial.answer.case else []
+                    timeline = gr.update(choices=[meeting_label(m) for m in meetings], value=None, visible=True) if meetings else hidden
+                    yield history, "", sources_html(partial.passages, partial.answer), picker, cited, timeline, meetings
         except Exception as exc:  # noqa: BLE001 - shown to the user as one line, the chat stays usable
             history[-1] = {"role": "assistant", "content": f"Error: {exc}"}
-            yield history, "", "", hidden, []
+            yield history, "", "", hidden, [], hidden, []
 
     def open_source(label: str | None, cited: list[Citation]) -> str:
         chosen = next((c for c in cited if c.line == label), None)
         return document_html(assistant.store.document_text(chosen.hit.chunk.doc_id), chosen.hit, chosen.quotes) if chosen else ""
+
+    def open_meeting(label: str | None, meetings: list[Meeting]) -> str:
+        chosen = next((m for m in meetings if meeting_label(m) == label), None)
+        return meeting_html(assistant.store.document_text(chosen.doc_id), chosen) if chosen else ""
 
     def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, Any, Any]:  # noqa: B008 - Gradio's idiom
         if not files:
@@ -201,16 +229,22 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 date_to = gr.Textbox(label="To date", placeholder="YYYY[-MM[-DD]]", elem_id="filter-to")
             gr.Markdown(f"Documents are dated {dates}.")
         cited = gr.State([])
+        meetings = gr.State([])
         picker = gr.Radio(label="Open a cited passage in its document", elem_id="citation-picker", visible=False)
+        timeline = gr.Radio(label="The case's meetings, newest first: open one's agenda item", elem_id="case-picker", visible=False)
         document = gr.HTML(elem_id="document")
         # As many answers at once as the answer model can write (one llama.cpp context in process, several behind a
         # server); the others wait in Gradio's queue, which shows each its place.
         at_once = assistant.settings.answers_at_once
-        box.submit(respond, [box, chat, file_filter, body_filter, date_from, date_to], [chat, box, sources, picker, cited], concurrency_limit=at_once)
+        box.submit(
+            respond, [box, chat, file_filter, body_filter, date_from, date_to], [chat, box, sources, picker, cited, timeline, meetings],
+            concurrency_limit=at_once,
+        )  # fmt: skip
         add.click(add_files, files, [added, file_filter, body_filter], concurrency_limit=1, concurrency_id="indexing")
         picker.change(open_source, [picker, cited], document).then(
             None, js="() => document.getElementById('cited-span')?.scrollIntoView({block: 'center'})"
         )
+        timeline.change(open_meeting, [timeline, meetings], document)
     return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import subprocess
 from collections.abc import Callable, Iterator
@@ -106,6 +107,39 @@ def tiny_corpus(tmp_path: Path) -> Path:
     )
     (folder / "b.txt").write_text("1. Budget\nBudgettet for 2025 blev vedtaget uden ændringer.\n", "utf-8")
     (folder / "metadata.json").write_text('{"a.txt": {"title": "HovedMED referat", "date": "2015"}}', "utf-8")
+    return folder
+
+
+CASE = "24-000123"  #: the case number of ``case_corpus``'s day-care matter
+
+
+@pytest.fixture
+def case_corpus(tmp_path: Path) -> Path:
+    """Agenda-item records as Greve's JSONL has them: one case at three meetings (committee, Økonomiudvalget, Byrådet),
+    the agenda's approval at two (a standing item, no case), and an item of another case."""
+    text = (
+        "Beslutning {decision} Resume Der skal bygges en ny daginstitution i Tune med plads til 120 børn. "
+        "Indstilling Administrationen indstiller, at anlægsbevillingen på 45 mio. kr. til daginstitutionen i Tune godkendes."
+    )
+    rows = [
+        ("1", "Ny daginstitution i Tune", "Skole-, Børne- og Ungeudvalget", "2024-03-04T16:00:00+01:00", CASE, "Afbud: Ole Hansen. Anbefales."),
+        ("2", "Ny daginstitution i Tune", "Økonomiudvalget", "2024-03-12T16:00:00+01:00", CASE, "Økonomiudvalget anbefaler overfor Byrådet, at indstillingen godkendes."),
+        ("3", "Ny daginstitution i Tune", "Byrådet", "2024-03-21T18:00:00+01:00", CASE, "Byrådet godkendte Økonomiudvalgets indstilling."),
+        ("4", "Godkendelse af dagsorden", "Økonomiudvalget", "2024-03-12T16:00:00+01:00", "21-000009", "Dagsordenen blev godkendt."),
+        ("5", "Godkendelse af dagsorden", "Byrådet", "2024-03-21T18:00:00+01:00", "21-000009", "Dagsordenen blev godkendt."),
+    ]
+    records = [
+        {"_id": i, "title": title, "committee": body, "meeting_date": date, "case_number": case, "text": text.format(decision=decision)}
+        for i, title, body, date, case, decision in rows
+    ]
+    records.append({
+        "_id": "6", "title": "Trafiksikkerhed ved Hedelyskolen", "committee": "Klima-, Teknik- og Miljøudvalget",
+        "meeting_date": "2024-02-01T16:00:00+01:00", "case_number": "24-000200",
+        "text": "Beslutning Godkendt. Resume Der etableres en hævet flade ved skolens indgang for 0,8 mio. kr.",
+    })  # fmt: skip
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "items.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", "utf-8")
     return folder
 
 

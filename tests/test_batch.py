@@ -49,7 +49,7 @@ def test_run_batch_writes_schema(tmp_path: Path, tiny_corpus: Path) -> None:
     lines = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert lines == records and len(lines) == 2
     first = lines[0]
-    assert set(first) == {"id", "question", "evidence", "answer", "abstained", "citations", "unsupported", "passages"}
+    assert set(first) == {"id", "question", "evidence", "answer", "abstained", "citations", "unsupported", "case", "passages"}
     assert first["answer"] == "Inden 72 timer [1]." and first["abstained"] is False
     quote = "Vold og trusler skal politianmeldes inden 72 timer."
     assert first["citations"] == [{"n": 1, "passage_id": first["passages"][0]["id"], "attached": False, "quotes": [quote]}]
@@ -135,6 +135,29 @@ def test_csv_and_markdown_reports(tmp_path: Path, tiny_corpus: Path, suffix: str
         assert "## 1. Hvornår skal vold politianmeldes?" in text and "**[1] HovedMED referat, 2015 — Ad. 2 Vold og trusler, lines" in text
         assert "> Vold og trusler skal politianmeldes inden 72 timer." in text
         assert "Supports the answer: “Vold og trusler skal politianmeldes inden 72 timer.”" in text
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".md"])
+def test_every_output_carries_the_case_history(tmp_path: Path, case_corpus: Path, suffix: str) -> None:
+    assistant, _ = _assistant(tmp_path, case_corpus, "Anlægsbevillingen blev godkendt [1].")
+    out = tmp_path / f"report{suffix}"
+    list(run_batch(assistant, _questions(tmp_path, "Hvad blev besluttet om daginstitutionen i Tune?\n"), out))
+    text = out.read_text("utf-8")
+    newest = "2024-03-21 · Byrådet · Byrådet godkendte Økonomiudvalgets indstilling."
+    if suffix == ".jsonl":
+        (record,) = [json.loads(line) for line in text.splitlines()]
+        assert record["case"]["number"] == "24-000123" and [m["body"] for m in record["case"]["meetings"]][::2] == ["Byrådet", "Skole-, Børne- og Ungeudvalget"]
+        assert record["case"]["meetings"][1] | {"doc": ""} == {
+            "doc": "", "date": "2024-03-12T16:00:00+01:00", "body": "Økonomiudvalget", "title": "Ny daginstitution i Tune",
+            "outcome": "Økonomiudvalget anbefaler overfor Byrådet, at indstillingen godkendes.", "kind": "recommended",
+        }  # fmt: skip
+    elif suffix == ".csv":
+        import csv
+
+        (row,) = list(csv.DictReader(text.splitlines()))
+        assert row["case"].startswith(f"24-000123: {newest} | 2024-03-12 · Økonomiudvalget")
+    else:
+        assert "**Case 24-000123, newest meeting first:**" in text and f"- {newest} (items.jsonl:3)" in text
 
 
 def test_unknown_output_format_is_refused(tmp_path: Path, tiny_corpus: Path) -> None:

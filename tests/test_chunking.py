@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.chunking import HEADING_STYLES, RECORD_SECTIONS, Chunker, HeadingStyle, embedding_text, find_record_sections, find_sections
+from assistant.chunking import HEADING_STYLES, RECORD_SECTIONS, Chunker, HeadingStyle, embedding_text, find_record_sections, find_sections, record_decision
 from assistant.records import Document
 from tests.conftest import CHUNKER
 
@@ -81,3 +81,17 @@ def test_every_seed_passage_is_found_in_its_document(tiny_corpus) -> None:  # no
     for doc in docs:
         for c in chunker.split(doc):
             assert doc.text[c.start : c.end] == c.text
+
+
+@pytest.mark.parametrize(
+    ("text", "decision"),
+    [
+        ("Beslutning Godkendt. Resume Der bygges en skole.", "Godkendt."),
+        ("Beslutning Afbud: Ole Hansen. Byrådet godkendte indstillingen. Fremstilling Sagsprocedure Byrådet.", "Byrådet godkendte indstillingen."),
+        ("Beslutning Bjarke Abel deltog som stedfortræder. Anbefales. Resume …", "Anbefales."),
+        ("Beslutning Afbud: Ole Hansen Resume Der bygges en skole.", ""),  # who was away is no decision
+        ("Resume Der bygges en skole. Indstilling Administrationen indstiller, at det godkendes.", ""),  # not decided yet
+    ],
+)
+def test_record_decision(text: str, decision: str) -> None:
+    assert record_decision(Document("x", "x.jsonl", "Skole", text, "0", record=True)) == decision

@@ -38,6 +38,23 @@ def test_index_then_retrieve_only_batch(tmp_path: Path, tiny_corpus: Path, real_
     assert "72 timer" in record["passages"][0]["text"] and record["passages"][0]["location"]["heading"] == "Ad. 2 Vold og trusler"
 
 
+def test_case_prints_a_matter_s_meetings_newest_first(tmp_path: Path, case_corpus: Path, real_embedder) -> None:  # noqa: ANN001
+    index_dir = tmp_path / "index"
+    assert runner.invoke(app, ["index", str(case_corpus), "--index-dir", str(index_dir)]).exit_code == 0
+    result = runner.invoke(app, ["case", "24-000123", "--index-dir", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "Case 24-000123, newest meeting first:",
+        "  2024-03-21 · Byrådet · Byrådet godkendte Økonomiudvalgets indstilling. (items.jsonl:3)",
+        "  2024-03-12 · Økonomiudvalget · Økonomiudvalget anbefaler overfor Byrådet, at indstillingen godkendes. (items.jsonl:2)",
+        "  2024-03-04 · Skole-, Børne- og Ungeudvalget · Anbefales. (items.jsonl:1)",
+    ]
+    as_json = json.loads(runner.invoke(app, ["case", "24-000123", "--json", "--index-dir", str(index_dir)]).output)
+    assert [m["kind"] for m in as_json["meetings"]] == ["approved", "recommended", "recommended"]
+    standing = runner.invoke(app, ["case", "21-000009", "--index-dir", str(index_dir)])
+    assert standing.exit_code == 1 and "no case 21-000009 in the index" in standing.output
+
+
 def test_batch_without_a_usable_index_stops_at_once(tmp_path: Path) -> None:
     questions = tmp_path / "q.txt"
     questions.write_text("Hvad?\nHvornår?\n", "utf-8")

@@ -6,7 +6,7 @@ import pytest
 
 from assistant.danish import (
     compact, compound_parts, danish_lemmas, danish_words, english_lemmas, holds_name, join_hyphens, names, normalise, numbers, passage_sentences,
-    question_language, repetition_start, split_sentences, terms, without_source_talk,
+    outcome_kind, question_language, repetition_start, split_sentences, terms, without_source_talk,
 )  # fmt: skip
 
 
@@ -439,3 +439,23 @@ def test_is_standing_item(titles: list[str], standing: bool) -> None:
     from assistant.danish import is_standing_item
 
     assert is_standing_item(titles) is standing
+
+
+@pytest.mark.parametrize(
+    ("decision", "kind"),
+    [
+        ("Byrådet godkendte Økonomiudvalgets indstilling.", "approved"),
+        ("Godkendt.", "approved"),
+        ("Økonomiudvalget anbefaler overfor Byrådet, at indstillingen godkendes.", "recommended"),
+        ("1.-2. Anbefales.", "recommended"),
+        ("Orienteringen blev taget til efterretning.", "noted"),
+        ("Sagen blev udsat.", "postponed"),
+        ("Udvalget udskyder sagen til næste møde.", "postponed"),
+        ("Indstillingen blev ikke godkendt.", "rejected"),
+        ("Byrådet sendte sagen til realitetsbehandling i Økonomiudvalget.", "referred"),
+        ("Bjarke Abel (A) deltog som stedfortræder.", ""),
+        ("", ""),
+    ],
+)
+def test_outcome_kind(decision: str, kind: str) -> None:
+    assert outcome_kind(decision) == kind

@@ -9,7 +9,7 @@ import pytest
 from assistant.chunking import Chunker
 from assistant.index import FaissStore, IndexNotUsable
 from assistant.indexing import expected_manifest
-from tests.conftest import CHUNKER, build, nearest
+from tests.conftest import CASE, CHUNKER, build, nearest
 
 
 def test_build_search_and_manifest(tmp_path: Path, tiny_corpus: Path, fake_embedder) -> None:  # noqa: ANN001
@@ -165,3 +165,18 @@ def test_index_sources_on_the_command_line(arguments: list[str], paths: list[str
 
     got_paths, got_named = _sources(arguments)
     assert got_paths == [Path(p) for p in paths] and got_named == {Path(p): n for p, n in named.items()}
+
+
+def test_a_case_is_its_meetings_newest_first_and_a_standing_item_is_none(tmp_path: Path, case_corpus: Path, fake_embedder) -> None:  # noqa: ANN001
+    build([case_corpus], tmp_path / "idx", fake_embedder)
+    store = FaissStore.load(tmp_path / "idx")
+    case = store.numbered(CASE)
+    assert case is not None
+    assert [(m.day, m.body, m.kind) for m in case.meetings] == [
+        ("2024-03-21", "Byrådet", "approved"), ("2024-03-12", "Økonomiudvalget", "recommended"), ("2024-03-04", "Skole-, Børne- og Ungeudvalget", "recommended"),
+    ]  # fmt: skip
+    assert case.meetings[0].outcome == "Byrådet godkendte Økonomiudvalgets indstilling." and case.meetings[2].outcome == "Anbefales."
+    assert store.case("items.jsonl:1") == case and case.latest_decision == case.meetings[0]
+    assert store.numbered("21-000009") is None and store.case("items.jsonl:4") is None  # the agenda's approval is no matter
+    assert store.numbered("99-999999") is None
+    assert store.meetings("items.jsonl:6") == ["items.jsonl:6"]

@@ -82,6 +82,37 @@ def test_real_greve_records_ingest_and_chunk_by_section() -> None:
     assert all(doc.text[c.start : c.end] == c.text for c in chunks)
 
 
+@pytest.mark.skipif(not GREVE.exists(), reason=f"the Greve corpus is not at {GREVE} (../shared is absent)")
+def test_thirty_random_greve_cases_read_as_their_meetings_in_the_jsonl() -> None:
+    """Each case's history (dates, bodies, decisions, newest first) against the JSONL read here on its own; the agenda's
+    approval, at many meetings under one number, is no case."""
+    import random
+    import re
+
+    from assistant.index import case_index, case_record
+
+    docs, _ = load_documents([GREVE])
+    cases = case_index({d.id: (d.title, d.metadata) for d in docs})
+    raw: dict[str, list[dict[str, str]]] = {}
+    for line in GREVE.read_text("utf-8").splitlines():
+        record = json.loads(line)
+        raw.setdefault(record["case_number"], []).append(record)
+    several = sorted(number for number in cases if len(raw[number]) > 1)
+    assert len(several) > 700
+    for number in random.Random(31).sample(several, 30):
+        case = case_record(number, cases[number], {d.id: (d.title, d.metadata) for d in docs if d.metadata.get("case_number") == number})
+        records = sorted(raw[number], key=lambda r: r["meeting_date"], reverse=True)
+        assert [(m.date, m.body) for m in case.meetings] == [(r["meeting_date"], r["committee"]) for r in records], number
+        for meeting, record in zip(case.meetings, records):
+            decided = re.search(r"Beslutning\s+(.*?)(?:\s+(?:Fremstilling|Resume|Indstilling|Sagsbeskrivelse)\s|$)", record["text"], re.DOTALL)
+            if meeting.outcome:  # the first sentence saying what the meeting did, taken from its decision
+                assert decided and meeting.outcome.removesuffix(" …") in " ".join(decided.group(1).split()), (number, meeting.outcome)
+            else:
+                assert not decided or decided.group(1).startswith(("Afbud", "Fravær")), (number, record["text"][:200])
+    agenda = next(d for d in docs if d.title == "Godkendelse af dagsorden")
+    assert agenda.metadata["case_number"] not in cases
+
+
 @pytest.mark.parametrize(
     ("name", "safe"),
     [

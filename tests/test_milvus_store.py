@@ -12,7 +12,7 @@ from assistant.index import FaissFolder, IndexNotUsable
 from assistant.indexing import build_index, expected_manifest
 from assistant.milvus_store import MilvusLocation, filter_expression
 from assistant.records import Filter
-from tests.conftest import CHUNKER, build
+from tests.conftest import CASE, CHUNKER, build
 
 QUESTIONS = ["Hvornår skal vold og trusler politianmeldes?", "budget 2025", "godkendelse af dagsorden"]
 
@@ -142,3 +142,13 @@ def test_an_index_is_usable_after_milvus_released_it(tmp_path: Path, tiny_corpus
         milvus.client.release_collection(name)
     store = milvus.load()
     assert store.lexical("vold", 3) and store.document_text("a.txt")
+
+
+def test_milvus_tells_the_same_case_history(tmp_path: Path, case_corpus: Path, fake_embedder) -> None:  # noqa: ANN001
+    build([case_corpus], tmp_path / "faiss", fake_embedder)
+    milvus = _milvus(tmp_path)
+    build_index([case_corpus], milvus, fake_embedder, CHUNKER)
+    store = milvus.load(expected_manifest(fake_embedder, CHUNKER))
+    faiss_store = FaissFolder(tmp_path / "faiss").load()
+    assert store.numbered(CASE) == faiss_store.numbered(CASE) and store.numbered(CASE) is not None
+    assert len(store.numbered(CASE).meetings) == 3 and store.numbered("21-000009") is None

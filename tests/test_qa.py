@@ -7,7 +7,7 @@ import pytest
 from assistant.index import FaissStore
 from assistant.qa import Assistant
 from assistant.settings import Settings
-from tests.conftest import FakeEmbedder, FakeGenerator, build
+from tests.conftest import CASE, FakeEmbedder, FakeGenerator, build
 
 
 def _assistant(
@@ -99,3 +99,22 @@ def test_the_model_choosing_none_declines_unless_a_sentence_matches_strongly(tmp
     assistant.citations.strong_similarity = 0.0  # every best sentence matches strongly: answered from it
     answer = assistant.ask("Hvornår skal vold og trusler politianmeldes?")
     assert not answer.abstained and "72 timer" in answer.evidence[0].sentence
+
+
+def test_an_answer_about_a_decision_names_the_body_and_date_and_carries_the_case(tmp_path: Path, case_corpus: Path) -> None:
+    assistant, _ = _assistant(tmp_path, case_corpus, "Anlægsbevillingen på 45 mio. kr. blev godkendt.", evidence_candidates=4)
+    answer = assistant.ask("Hvad blev der besluttet om anlægsbevillingen til den nye daginstitution i Tune?")
+    assert not answer.abstained and answer.case is not None and answer.case.number == CASE
+    assert [m.body for m in answer.case.meetings] == ["Byrådet", "Økonomiudvalget", "Skole-, Børne- og Ungeudvalget"]
+    # the newest meeting's item is the one quoted, and the answer says who decided what, and when
+    assert answer.citations[0].hit.chunk.doc_id == "items.jsonl:3"
+    assert answer.text.endswith("Beslutningen (Byrådet, 2024-03-21): Byrådet godkendte Økonomiudvalgets indstilling.")
+    assert "Case 24-000123, newest meeting first:" in answer.render() and "2024-03-04 · Skole-, Børne- og Ungeudvalget · Anbefales." in answer.render()
+    # a question naming a body is answered from that body's meeting, and says what a later meeting did
+    named = assistant.ask("Hvad besluttede Økonomiudvalget om anlægsbevillingen til daginstitutionen i Tune?")
+    assert named.citations[0].hit.chunk.doc_id == "items.jsonl:2", named.render()
+    assert "Beslutningen (Økonomiudvalget, 2024-03-12): Økonomiudvalget anbefaler" in named.text
+    assert named.text.endswith("Sagen blev behandlet igen senere (Byrådet, 2024-03-21): Byrådet godkendte Økonomiudvalgets indstilling.")
+    # a question about something else than a decision gets the history, not the note
+    other = assistant.ask("Hvor mange børn får den nye daginstitution i Tune plads til?")
+    assert other.case is not None and "Beslutningen (" not in other.text

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from assistant.index import FaissStore
 from assistant.qa import Assistant
 from assistant.records import Answer, Chunk, Citation, Hit
 from assistant.settings import Settings
@@ -141,6 +142,31 @@ def test_citation_opens_the_passage_highlighted_in_its_document(seeds_index, see
         # the highlighted passage sits inside the whole document, not alone
         assert "Ad. 1 Godkendelse af dagsorden" in page.locator("#document .doc-text").inner_text()
         page.screenshot(path=str(tmp_path / "source.png"))
+
+
+@needs_chromium
+def test_a_cited_item_s_case_timeline_shows_and_opens_each_meeting_s_item(tmp_path: Path, case_corpus: Path, real_embedder) -> None:  # noqa: ANN001
+    """A matter at three meetings: under the answer its meetings, newest first; each opens that meeting's agenda item."""
+    settings = Settings(index_dir=tmp_path / "index", translate_questions=False)
+    build([case_corpus], settings.index_dir, real_embedder)
+    generator = FakeGenerator("Anlægsbevillingen på 45 mio. kr. blev godkendt.")
+    assistant = Assistant(settings, embedder=real_embedder, generator=generator, store=FaissStore.load(settings.index_dir))  # type: ignore[arg-type]
+    with _served(settings, assistant) as url, _page() as page:
+        _ask(page, url, "Hvad blev der besluttet om anlægsbevillingen til den nye daginstitution i Tune?")
+        page.wait_for_selector("#sources .sources-final", timeout=120_000)
+        bot = page.locator("#chat .bot, #chat [data-testid='bot']").last.inner_text()
+        assert "Case 24-000123, newest meeting first:" in bot
+        assert bot.index("2024-03-21 · Byrådet") < bot.index("2024-03-12 · Økonomiudvalget") < bot.index("2024-03-04 · Skole-")
+        entries = page.locator("#case-picker label")
+        assert entries.count() == 3
+        for n, (doc, body) in enumerate([("items.jsonl:3", "Byrådet"), ("items.jsonl:2", "Økonomiudvalget"), ("items.jsonl:1", "Skole-, Børne- og Ungeudvalget")]):
+            entries.nth(n).click()
+            page.locator(f"#document .meeting .where:has-text('{doc}')").wait_for(timeout=30_000)
+            where = page.locator("#document .where").inner_text()
+            assert body in where and "Ny daginstitution i Tune" in where
+            # the item in full, its decision marked
+            assert "45 mio. kr." in page.locator("#document .doc-text").inner_text()
+            assert page.locator("#document mark.quote").count() == 1
 
 
 def test_document_html_highlights_the_cited_span() -> None:

@@ -154,7 +154,7 @@ def test_four_users_at_once_through_a_model_server_each_get_their_own_answer_and
         with _served(settings, assistant) as url:
 
             def ask(question: str) -> tuple[str, str]:
-                history, _, sources, _ = Client(url, verbose=False).predict(question, [], [], [], "", "", api_name="/respond")
+                history, _, sources, *_ = Client(url, verbose=False).predict(question, [], [], [], "", "", api_name="/respond")
                 content = history[-1]["content"]
                 return _answer_line(content if isinstance(content, str) else " ".join(p.get("text", "") for p in content)), sources
 
