@@ -132,6 +132,10 @@ def main() -> None:
         figures = " ".join(f"{k} {t[k] / t['n']:.3f}" for k in ("all", "answered", "body", "date", "decision"))
         print(f"{group} (n={t['n']}): {figures}")
     print(f"{seconds:.1f} s/answer")
+    saved = ROOT / "bench" / "results" / "case_decisions.json"
+    figures = {group: {k: round(v / t["n"], 3) if k != "n" else v for k, v in t.items()} for group, t in totals.items()}
+    saved.write_text(json.dumps({"set": str(DEV.relative_to(ROOT)), **figures, "seconds_per_answer": round(seconds, 1)}, indent=2) + "\n", "utf-8")
+    print(f"saved {saved}")
 
 
 if __name__ == "__main__":
