@@ -149,8 +149,9 @@ _ABSENT = re.compile(r"\s*(Afbud|Fraværende|Fravær)\s*:", re.IGNORECASE)  # wh
 
 def record_decision(record: Document) -> str:
     """What the meeting decided on an agenda-item record: the first sentence of its Beslutning section that says what was
-    done ("Byrådet godkendte Økonomiudvalgets indstilling.", not who stood in for whom), else its first sentence; ""
-    when the record has none (an item not yet decided, a document that is no record). A long sentence is cut at a word."""
+    done ("Byrådet godkendte Økonomiudvalgets indstilling.", not who stood in for whom), else its first sentence that
+    is no list of who was away; "" when there is none (an item not yet decided, a document that is no record). A long
+    sentence is cut at a word."""
     for section in find_record_sections(record):
         if section.heading.endswith(f" › {DECISION_SECTION}"):
             body = record.text[section.start : section.end].strip().removeprefix(DECISION_SECTION).strip()

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from assistant.danish import MONTHS
-from bench._common import ROOT, SHARED
+from bench._common import ROOT, SHARED, save
 
 GREVE = SHARED / "corpora" / "greve" / "agenda_items.jsonl"
 DEV = ROOT / "tests" / "eval" / "greve-case-dev.jsonl"
@@ -132,9 +132,8 @@ def main() -> None:
         figures = " ".join(f"{k} {t[k] / t['n']:.3f}" for k in ("all", "answered", "body", "date", "decision"))
         print(f"{group} (n={t['n']}): {figures}")
     print(f"{seconds:.1f} s/answer")
-    saved = ROOT / "bench" / "results" / "case_decisions.json"
     figures = {group: {k: round(v / t["n"], 3) if k != "n" else v for k, v in t.items()} for group, t in totals.items()}
-    saved.write_text(json.dumps({"set": str(DEV.relative_to(ROOT)), **figures, "seconds_per_answer": round(seconds, 1)}, indent=2) + "\n", "utf-8")
+    saved = save("case_decisions", {"set": str(DEV.relative_to(ROOT)), **figures, "seconds_per_answer": round(seconds, 1)}, assistant.settings)
     print(f"saved {saved}")
 
 

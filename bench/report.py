@@ -142,6 +142,9 @@ def details(results: Results) -> str:
     shown["answer_quality.greve-facts-dev"] = _answers
     shown["retrieval_quality.greve"] = shown["retrieval_quality.greve.milvus"] = _retrieval  # the first Greve dev set
     shown["retrieval_quality.greve-facts-dev"] = _items
+    shown["case_decisions"] = lambda r: (
+        f"latest decision with its body and date {r['all']['all']} (da {r['da']['all']}, en {r['en']['all']}), {r['seconds_per_answer']} s/answer"
+    )
     shown["example_answers"] = lambda r: "; ".join(f"{a['question']!r} in {a['seconds']} s" for a in r["answers"])
     for name, r in results.items():
         machine = f"{r['machine']['cores']} cores, {r['machine']['cpu']}"
