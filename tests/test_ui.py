@@ -154,10 +154,11 @@ def test_a_cited_item_s_case_timeline_shows_and_opens_each_meeting_s_item(tmp_pa
     with _served(settings, assistant) as url, _page() as page:
         _ask(page, url, "Hvad blev der besluttet om anlægsbevillingen til den nye daginstitution i Tune?")
         page.wait_for_selector("#sources .sources-final", timeout=120_000)
+        page.locator("#chat").get_by_text("Case 24-000123, newest meeting first:").first.wait_for(timeout=30_000)
         bot = page.locator("#chat .bot, #chat [data-testid='bot']").last.inner_text()
-        assert "Case 24-000123, newest meeting first:" in bot
         assert bot.index("2024-03-21 · Byrådet") < bot.index("2024-03-12 · Økonomiudvalget") < bot.index("2024-03-04 · Skole-")
         entries = page.locator("#case-picker label")
+        entries.nth(2).wait_for(timeout=30_000)  # the picker is drawn just after the sources
         assert entries.count() == 3
         for n, (doc, body) in enumerate([("items.jsonl:3", "Byrådet"), ("items.jsonl:2", "Økonomiudvalget"), ("items.jsonl:1", "Skole-, Børne- og Ungeudvalget")]):
             entries.nth(n).click()
