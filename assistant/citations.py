@@ -267,7 +267,7 @@ class CitationChecker:
         quoted = Meeting.of(cited.doc_id, cited.doc_title, cited.metadata)
         latest = history.latest_decision if history is not None else None
         notes = [self._meeting_note("decision", quoted, query.language)] if quoted.outcome else []
-        if latest is not None and latest.doc_id != quoted.doc_id and latest.day > quoted.day:
+        if latest is not None and latest.day > quoted.day:  # a later meeting than the one quoted
             notes.append(self._meeting_note("later_meeting", latest, query.language))
         return dataclasses.replace(answer, text=" ".join([answer.text, *notes]), case=history)
 

@@ -112,8 +112,9 @@ class CaseBook:
     def numbered(self, number: str) -> Case | None:
         """The case with this number (as the source writes it), None when the index has none (a standing item's number
         is none either)."""
-        docs = self._index().get(number.strip())
-        return case_record(number.strip(), docs, self._docs) if docs else None
+        number = number.strip()
+        docs = self._index().get(number)
+        return case_record(number, docs, self._docs) if docs else None
 
 
 def case_record(number: str, doc_ids: list[str], docs: dict[str, tuple[str, dict[str, str]]]) -> Case:

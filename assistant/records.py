@@ -288,12 +288,6 @@ class Case:
         decided = (m for m in self.meetings if m.kind and m.kind != "noted")
         return next(decided, next((m for m in self.meetings if m.outcome), None))
 
-    def after(self, doc_id: str) -> tuple[Meeting, ...]:
-        """The meetings held on the case after the one of ``doc_id``, newest first (all of them when it is not one)."""
-        at = next((i for i, m in enumerate(self.meetings) if m.doc_id == doc_id), len(self.meetings))
-        day = self.meetings[at].day if at < len(self.meetings) else ""
-        return tuple(m for m in self.meetings[:at] if m.day > day or not day)
-
     def to_record(self) -> dict[str, Any]:
         """The case as written in batch output and ``ask --json``: its number and its meetings, newest first."""
         return {"number": self.number, "meetings": [m.to_record() for m in self.meetings]}
