@@ -7,6 +7,7 @@ channel: every stage that reads text takes its rules from here.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -59,19 +60,40 @@ _LANGUAGE_WORDS = {
 }
 # Danish names of committees join their parts with "og": "Børne- og Ungeudvalget", "Kultur- og Fritidsudvalget".
 _JOINED_NAME = re.compile(r"\b[A-ZÆØÅ][^\W\d_]*-\s+(?:og|eller)\s+[^\W\d_]+")
+_ENGLISH_ONLY = _LANGUAGE_WORDS["en"] - _LANGUAGE_WORDS["da"]
+_CLAUSE = re.compile(r"[:;?!()\"“”]|(?<=[^\W\d_]{2})\.\s")  # a name ends with its clause (not at "2. behandling")
+
+
+def _words(question: str) -> Iterator[tuple[str, bool, bool]]:
+    """The question's words, each with whether it opens its clause and whether it stands in a name or title. A name
+    starts at a capital inside a clause and runs until an English word that Danish does not have: English questions
+    quote Danish titles ("Has Udskydelse af anlægsprojekter til 2023 been approved?"), never the other way round."""
+    for clause in _CLAUSE.split(_JOINED_NAME.sub(" ", question)):
+        in_name = False
+        for i, word in enumerate(LETTERS.findall(clause)):
+            in_name = (in_name or (i > 0 and word[0].isupper())) and word.lower() not in _ENGLISH_ONLY
+            yield word, i == 0, in_name
 
 
 def question_language(question: str) -> str:
-    """"da" or "en": the language a question is asked in, judged from its words. Danish letters count for Danish,
-    except in names: "How many pupils attend Rødovre Gymnasium?" is asked in English."""
+    """"da" or "en": the language a question is asked in, judged from its words. Danish letters and words count for
+    Danish, except in names and titles: "How many pupils attend Rødovre Gymnasium?" and "Has Udskydelse af
+    anlægsprojekter til 2023 been approved?" are asked in English."""
     da = en = 0
-    for i, word in enumerate(LETTERS.findall(_JOINED_NAME.sub(" ", question))):
+    for word, opens, in_name in _words(question):
         low = word.lower()
-        da += low in _LANGUAGE_WORDS["da"]
-        en += low in _LANGUAGE_WORDS["en"]
-        if i == 0 or not word[0].isupper():  # a capital inside the question starts a name, whatever its language
-            da += 2 * sum(low.count(ch) for ch in "æøå")
+        if not in_name:
+            en += low in _LANGUAGE_WORDS["en"]
+            da += low in _LANGUAGE_WORDS["da"]
+            if opens or not word[0].isupper():
+                da += 2 * sum(low.count(ch) for ch in "æøå")
     return "en" if en > da else "da"
+
+
+def name_words(question: str) -> list[str]:
+    """The words of the names and titles a question quotes, as written, in their order: in an English question they
+    are the minutes' own Danish words ("What was decided about Frigivelse af midler til affaldssortering?")."""
+    return [word for word, _, in_name in _words(question) if in_name]
 
 
 # --- sentences ---------------------------------------------------------------------------------------------------

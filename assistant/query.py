@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .danish import mentioned_dates, named_bodies, question_language
+from .danish import mentioned_dates, name_words, named_bodies, question_language
 from .interfaces import Generator
 from .lexicon import Lexicon, TranslatedTerm
 from .records import Filter, Query, QueryForm
@@ -62,10 +62,13 @@ class QueryRewriter:
             forms.append(QueryForm(self.translation(question, terms), self.translated_weight, self.translated_weight, "translation"))
         if use and self.hypothetical_weight > 0:
             forms.append(QueryForm(self.hypothetical(question), self.hypothetical_weight, 0.0, "hypothetical"))
-        if terms:
+        # A Danish title the question quotes is searched by its own words: the dictionaries know few of them.
+        rendered = {d.lower() for t in terms for d in t.danish}
+        quoted = [w for w in name_words(question) if w.lower() not in rendered]
+        if terms or quoted:
             # Every rendering of every term in one search by words: measured as good as searching each term's renderings
             # apart and adding their scores (structured query translation), and simpler (bench/README.md).
-            words = " ".join(d for t in terms for d in t.danish)
+            words = " ".join([d for t in terms for d in t.danish] + quoted)
             forms.append(QueryForm(words, self.dictionary_dense_weight, self.dictionary_weight, "dictionary"))
         # A committee named in English is found by its Danish words: the question's translations name it.
         return Query(question, language, tuple(forms), self.named(" ".join(f.text for f in forms), bodies))

@@ -26,6 +26,14 @@ from assistant.danish import (
         ("Hvem er formand for Børne- og Ungeudvalget?", "da"),
         ("Rødovre Kommune: hvornår blev den grundlagt?", "da"),
         ("Er Århus med?", "da"),
+        # a Danish title quoted in an English question is a name too; its clause ends at a colon, not at "2."
+        ("Has Udskydelse af anlægsprojekter til 2023 been approved?", "en"),
+        ("What was decided about Beslutning om godkendelse af huslejestigning som følge af forbedringsarbejder?", "en"),
+        ("Has 2. Behandling af specialpædagogisk analyse been approved?", "en"),
+        ("Has Lejeaftale matrikel 5bø Hundige By, Kildebrønde med Waves Shoppingcenter been approved?", "en"),
+        ("Hvad har Greve Kommune besluttet om skolerne?", "da"),
+        ("Hvornår blev Lokalplan 123 for Hundige Strand vedtaget?", "da"),
+        ("Hvad sagde MED-udvalget om arbejdsmiljøet?", "da"),
     ],
 )
 def test_question_language(question: str, language: str) -> None:
