@@ -136,6 +136,7 @@ class FaissStore(CaseBook):
         self._docs: dict[str, tuple[str, dict[str, str]]] = {}
         self._files: dict[str, str] = {}  #: document id → source file name (what the document filter names)
         self._within: dict[Filter, np.ndarray] = {}  #: recent filters' rows: both channels of a question ask for them
+        self._sentences_within: dict[Filter, np.ndarray] = {}  #: the same filters' sentence rows (each form asks)
         self._within_lock = threading.Lock()
         self._facets: dict[str, list[str]] | None = None
         for doc_id, path, title, meta in db.execute("SELECT id, path, title, metadata FROM documents"):
@@ -189,6 +190,41 @@ class FaissStore(CaseBook):
             params.sel = faiss.IDSelectorBatch(within.astype(np.int64))
             scores, rows = self.vectors.search(query, min(k, len(within)), params=params)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+
+    def dense_sentences(self, vector: np.ndarray, k: int, narrow: Filter | None = None) -> list[tuple[int, float]]:
+        """Rows and cosine similarities of the ``k`` chunks whose evidence sentences are nearest to a normalised query
+        vector, each chunk once at its nearest sentence, best first; ``narrow`` restricts the search."""
+        total = int(self.sentence_vectors.ntotal)
+        within = self.rows_within(narrow)
+        if total == 0 or (within is not None and len(within) == 0):
+            return []
+        query = vector.reshape(1, -1).astype(np.float32)
+        # A case's sentences stand at each of its meetings and a chunk holds several: ask for more than k sentences.
+        wanted = min(4 * k, total)
+        if within is None:
+            scores, rows = self.sentence_vectors.search(query, wanted)
+        else:
+            params = faiss.SearchParameters()
+            params.sel = faiss.IDSelectorBatch(self._sentence_rows(narrow, within))
+            scores, rows = self.sentence_vectors.search(query, wanted, params=params)
+        found = [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+        chunk_of = dict(self.db.execute(
+            f"SELECT row, chunk_row FROM sentences WHERE row IN ({','.join('?' * len(found))})", [r for r, _ in found]
+        ).fetchall()) if found else {}  # fmt: skip
+        best: dict[int, float] = {}
+        for row, score in found:
+            if row in chunk_of and chunk_of[row] not in best:
+                best[chunk_of[row]] = score
+        return list(best.items())[:k]
+
+    def _sentence_rows(self, narrow: Filter, chunk_rows: np.ndarray) -> np.ndarray:
+        with self._within_lock:
+            if narrow not in self._sentences_within:
+                if len(self._sentences_within) >= 8:
+                    self._sentences_within.pop(next(iter(self._sentences_within)))
+                found = self.db.execute("SELECT row FROM sentences WHERE chunk_row IN (SELECT value FROM json_each(?))", (json.dumps(chunk_rows.tolist()),))
+                self._sentences_within[narrow] = np.array(sorted(r for (r,) in found), dtype=np.int64)
+            return self._sentences_within[narrow]
 
     def lexical(self, query: str, k: int, narrow: Filter | None = None) -> list[tuple[int, float]]:
         """Rows and BM25 scores of the ``k`` best chunks by words, best first; ``narrow`` restricts the search."""

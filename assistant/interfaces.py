@@ -51,6 +51,11 @@ class Store(Protocol):
         """Rows and BM25 scores (higher is better) of the ``k`` best passages by words, best first."""
         ...
 
+    def dense_sentences(self, vector: np.ndarray, k: int, narrow: Filter | None = None) -> list[tuple[int, float]]:
+        """Rows and cosine similarities of the ``k`` passages whose evidence sentences are nearest to a normalised
+        vector, each passage once at its nearest sentence, best first, among those of the documents ``narrow`` admits."""
+        ...
+
     def hits(self, rows: list[int], vector: np.ndarray) -> list[Hit]:
         """The passages of ``rows`` in that order (rank 1 first) with their stored vectors, scored by cosine to ``vector``."""
         ...

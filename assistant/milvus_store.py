@@ -144,6 +144,28 @@ class MilvusStore(CaseBook):
             candidate(row, r["text_hash"], r["doc_id"], r["heading"], self._docs[r["doc_id"]][1]) for row in rows if (r := found.get(row)) is not None
         ]
 
+    def dense_sentences(self, vector: np.ndarray, k: int, narrow: Filter | None = None) -> list[tuple[int, float]]:
+        """Rows and cosine similarities of the ``k`` passages whose evidence sentences are nearest to a normalised
+        vector, each passage once at its nearest sentence, best first."""
+        if not self._size or not int(self.manifest.get("sentences", 0)):
+            return []
+        expression = ""
+        if narrow is not None and not narrow.empty:
+            # The sentences carry their document, not its meeting's body and date: the documents admitted are named.
+            admitted = [d for d, (_, m) in self._docs.items() if narrow.admits(self._files[d], m.get("body", ""), m.get("date", ""))]
+            if not admitted:
+                return []
+            expression = f"doc_id in {_quote(admitted)}"
+        with self._lock:
+            found = self.client.search(
+                f"{self.collection}_sentences", data=[vector.astype(np.float32).tolist()], anns_field="vector", limit=min(4 * k, 16_384),
+                filter=expression, search_params={"metric_type": "IP"}, output_fields=["chunk_row"],
+            )  # fmt: skip
+        best: dict[int, float] = {}
+        for h in sorted(found[0], key=lambda h: -float(h["distance"])):
+            best.setdefault(int(h["entity"]["chunk_row"]), float(h["distance"]))
+        return list(best.items())[:k]
+
     def sentences(self, doc_ids: list[str]) -> list[Sentence]:
         """The evidence sentences of these documents with their vectors, each document's in reading order."""
         if not doc_ids:

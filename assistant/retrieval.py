@@ -66,7 +66,7 @@ class Retriever:
     def __init__(
         self, store: Store, embedder: Embedder, *, top_k: int, mode: Mode, depth: int, rrf_k: int, section_weights: dict[str, float] | None = None,
         prefer_weight: float = 0.0, decision_support: float = 0.0, reranker: Reranker | None = None, rerank_depth: int = 0,
-        item_decay: float = 0.5, item_section_power: float = 0.5, evidence_items: int = 3,
+        item_decay: float = 0.5, item_section_power: float = 0.5, evidence_items: int = 3, sentence_weight: float = 0.0,
     ) -> None:  # fmt: skip
         self.store = store
         self.embedder = embedder
@@ -82,6 +82,7 @@ class Retriever:
         self.item_decay = item_decay  #: an item's score: its passages' scores, best first, each this times the one before
         self.item_section_power = item_section_power  #: the section weights' power in an item's score (0: sections alike)
         self.evidence_items = evidence_items  #: items whose sentences ``search`` hands on as evidence
+        self.sentence_weight = sentence_weight  #: the sentence channel's weight, times a form's dense weight (0: none)
 
     @classmethod
     def from_settings(
@@ -93,6 +94,7 @@ class Retriever:
             store, embedder, top_k=s.top_k, mode=mode or s.retrieval_mode, depth=s.retrieval_depth, rrf_k=s.rrf_k,
             section_weights=s.section_weights, prefer_weight=s.prefer_weight, decision_support=s.decision_support, reranker=reranker,
             rerank_depth=s.rerank_depth, item_decay=s.item_decay, item_section_power=s.item_section_power, evidence_items=s.evidence_items,
+            sentence_weight=s.sentence_weight,
         )  # fmt: skip
 
     def run(self, query: Query, k: int | None = None, narrow: Filter | None = None) -> list[Hit]:
@@ -171,6 +173,10 @@ class Retriever:
                 form_vector = vector if form.text == query.question else self.embedder.embed_queries([form.text])[0]
                 rankings.append([r for r, _ in self.store.dense(form_vector, depth, narrow)])
                 weights.append(form.dense_weight)
+                if self.sentence_weight > 0:
+                    # A fact is one sentence of a long passage: the passage's vector blurs it, the sentence's does not.
+                    rankings.append([r for r, _ in self.store.dense_sentences(form_vector, depth, narrow)])
+                    weights.append(form.dense_weight * self.sentence_weight)
             if found is not None:
                 rankings.append([r for r, _ in found.result()])
                 weights.append(form.lexical_weight)

@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     decision_support: float = Field(0.5, ge=0.0, le=1.0, description="An agenda item's decision (its Beslutning passage) scores at least this share of the item's best passage: a reader of minutes looks for what was decided (0: off).")
     item_decay: float = Field(0.5, ge=0.0, le=1.0, description="An agenda item's score: its passages' fused scores, best first, each weighted this times the one before (0: its best passage alone).")
     item_section_power: float = Field(0.5, ge=0.0, description="Power of the section weights in an agenda item's score (0: an item's sections count alike; 1: as for passages).")
+    sentence_weight: float = Field(0.5, ge=0.0, description="Weight of the sentence channel: the passages whose evidence sentences are nearest the question by embedding, beside the passages' own nearest (times each form's dense weight; 0: not searched).")
     evidence_items: int = Field(3, ge=0, le=20, description="Best agenda items (the meetings of one case count as one) whose every sentence is a candidate for the evidence (0: only the sentences of the passages retrieved).")
     prefer_weight: float = Field(0.25, ge=0.0, description="Added factor on a passage's score for each of the committee and meeting date (year, month) the question names.")
     rerank_url: str = Field("", description="A reranking server (the Cohere/Jina /rerank API of vLLM, Infinity, llama.cpp's server; or TEI's), e.g. http://127.0.0.1:7997; empty: no reranking.")

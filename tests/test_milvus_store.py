@@ -54,6 +54,7 @@ def test_milvus_finds_what_the_default_store_finds(tmp_path: Path, tiny_corpus: 
         vector = fake_embedder.embed_queries([q])[0]
         assert _ranked(store.dense(vector, 5)) == _ranked(faiss_store.dense(vector, 5))
         assert [r for r, _ in store.lexical(q, 5)] == [r for r, _ in faiss_store.lexical(q, 5)]
+        assert _ranked(store.dense_sentences(vector, 5)) == _ranked(faiss_store.dense_sentences(vector, 5))
         assert [(h.chunk, h.rank, round(h.score, 5)) for h in store.hits([2, 0], vector)] == [
             (h.chunk, h.rank, round(h.score, 5)) for h in faiss_store.hits([2, 0], vector)
         ]
@@ -64,6 +65,7 @@ def test_milvus_finds_what_the_default_store_finds(tmp_path: Path, tiny_corpus: 
     vector = fake_embedder.embed_queries(["budget"])[0]
     only_b = Filter(files=("b.txt",))
     assert {store.hits([r], vector)[0].chunk.doc_id for r, _ in store.dense(vector, 5, only_b)} == {"b.txt"}
+    assert {store.hits([r], vector)[0].chunk.doc_id for r, _ in store.dense_sentences(vector, 5, only_b)} == {"b.txt"}
     assert store.lexical("vold", 5, only_b) == [] and store.lexical("vold", 5, Filter(date_from="2015", date_to="2015"))
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from assistant.context import ContextBuilder
 from assistant.index import FaissStore
-from assistant.records import Query, QueryForm
+from assistant.records import Filter, Query, QueryForm
 from assistant.retrieval import Retriever
 from tests.conftest import build
 
@@ -84,3 +84,21 @@ def test_the_sentence_of_the_asked_kind_is_the_evidence(store: FaissStore, fake_
     assert "42 mio. kr." in context.evidence[0].sentence
     cited = context.passages[context.evidence[0].n - 1]
     assert cited == context.evidence[0].hit and "42 mio. kr." in cited.chunk.text  # the citation opens its passage
+
+
+def test_the_sentence_channel_finds_the_passage_of_the_sentence_nearest_the_question(store: FaissStore, fake_embedder) -> None:  # noqa: ANN001
+    """A fact is one sentence of a passage: searched by sentence, its passage comes first, at that sentence's
+    similarity, each passage once."""
+    vector = fake_embedder.embed_queries(["Der opsættes 300 nye master langs vejen."])[0]
+    found = store.dense_sentences(vector, 3)
+    rows = [r for r, _ in found]
+    assert len(rows) == len(set(rows)) and [s for _, s in found] == sorted((s for _, s in found), reverse=True)
+    assert "300 nye master" in store.hits(rows[:1], vector)[0].chunk.text
+    only_tune = Filter(bodies=("Byrådet",))  # narrowed, only the admitted documents' sentences count
+    narrowed = [store.hits([r], vector)[0].chunk.metadata["body"] for r, _ in store.dense_sentences(vector, 3, only_tune)]
+    assert narrowed and set(narrowed) == {"Byrådet"}
+    retriever = _retriever(store, fake_embedder)
+    without = retriever.fused(_query("Der opsættes 300 nye master langs vejen."), 50)[0]
+    retriever.sentence_weight = 1.0
+    with_sentences = retriever.fused(_query("Der opsættes 300 nye master langs vejen."), 50)[0]
+    assert with_sentences[rows[0]] > without[rows[0]]
