@@ -2,6 +2,7 @@
 
     python -m bench.answer_latency                       # the example question, 3 rounds
     python -m bench.answer_latency --question "Hvornår træder den nye MED-aftale i kraft?" --rounds 2
+    python -m bench.answer_latency --index-dir DIR --name answer_latency.greve --question "How are the members of a citizens' assembly chosen?" --between "Hvad koster den nye daginstitution i Tune?"
 
 Round 1 asks the question first thing after the models load ("cold": the whole prompt is evaluated); each later
 round first asks another question (untimed), as a chat user before would, then the timed one: that shows what the
@@ -29,6 +30,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--between", default="Hvem er formand for Beskæftigelsesudvalget?", help="asked (untimed) before each round after the first")
     parser.add_argument("--index-dir", type=Path)
+    parser.add_argument("--name", default="answer_latency", help="the result's name (e.g. answer_latency.greve on the Greve index)")
     args = parser.parse_args()
     settings = Settings(**({"index_dir": args.index_dir} if args.index_dir else {}))
     assistant = Assistant(settings)
@@ -103,7 +105,7 @@ def main() -> None:
         f"cold: first token {result['cold_first_token_s']} s, full {result['cold_full_answer_s']} s; "
         f"after another question (median): first token {result['first_token_s_median']} s, full answer {result['full_answer_s_median']} s"
     )
-    print(f"wrote {save('answer_latency', result, settings)}")
+    print(f"wrote {save(args.name, result, settings)}")
 
 
 if __name__ == "__main__":

@@ -140,6 +140,7 @@ def details(results: Results) -> str:
     shown: dict[str, Callable[[dict[str, Any]], str]] = {name: show for _, name, show, _ in HEADLINES}
     shown["crosslingual.seeds"] = shown["crosslingual.greve"] = _crosslingual
     shown["answer_quality.greve-facts-dev"] = _answers
+    shown["answer_latency.greve"] = _latency
     shown["retrieval_quality.greve"] = shown["retrieval_quality.greve.milvus"] = _retrieval  # the first Greve dev set
     shown["retrieval_quality.greve-facts-dev"] = _items
     shown["case_decisions"] = lambda r: (
