@@ -1,7 +1,8 @@
 """The model's choice among the evidence sentences, and how to weigh it with the ranking, on gold files with facts
 and unanswerable questions. Each question goes once through the real path up to the choice (retrieval with the
-English questions' translation, evidence, the model's one-token choice); each sentence is marked for whether it
-states the gold facts. Then every weighing in the grid is scored without running the model again:
+English questions' translation, the best items' sentences ranked as evidence, the model's one-token choice); each
+sentence is marked for whether it states the gold facts. Then every weighing in the grid is scored without running
+the model again:
 
     python -m bench.evidence_choice tests/eval/{seeds,aarhus,greve,greve-answers}.jsonl --index-dir DIR
 
@@ -40,7 +41,7 @@ def collect(gold_files: list[Path], settings: Settings) -> list[dict[str, Any]]:
     rows = []
     for q in (q for g in gold_files for q in read_gold(g) if q.facts or not q.answerable):
         query = assistant.rewriter.run(q.question, bodies=assistant.bodies)
-        context = assistant.context.run(query, assistant.retriever().run(query))
+        context = assistant.context.run(query, assistant.retriever().search(query))
         evidence = context.evidence
         start = time.perf_counter()
         probabilities = assistant.generator.choose(assistant.prompt.choice_messages(query, evidence), len(evidence)) if evidence else [1.0]

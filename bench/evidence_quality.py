@@ -1,7 +1,9 @@
-"""The evidence ranking on gold files with facts: does the best-ranked sentence (the one quoted at once) state the
-answer, or one of the best two, or of the candidates offered to the model; and how do the best scores of answerable
-and unanswerable questions compare (where an abstention threshold can stand). No answer model is run, but for the
-English questions' translation (kept in the sweep's cache).
+"""The evidence ranking on gold files with facts, as an answer is written: retrieval's best items and their
+sentences (``Assistant.search``), ranked by the context builder. Does the best-ranked sentence (the one quoted at
+once) state the answer, or one of the best two, of the candidates offered to the model, of the best eight; is it
+among the sentences ranked at all; and how do the best scores of answerable and unanswerable questions compare
+(where an abstention threshold can stand). No answer model is run, but for the English questions' translation
+(kept in the sweep's cache).
 
     python -m bench.evidence_quality tests/eval/{seeds,aarhus,greve,greve-answers}.jsonl --index-dir DIR \\
         --vary "" --vary "evidence_overlap_weight=0.2,evidence_kind_weight=0.05"
@@ -11,6 +13,7 @@ Saved as bench/results/evidence_quality.json.
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import time
 from typing import Any
@@ -20,6 +23,9 @@ from assistant.evaluation import fact_present, read_gold
 from bench._common import save
 from bench.retrieval_sweep import parse_variant, sweep_setup
 
+#: How deep the sentences are ranked: beyond the candidates the model is offered, to see what a deeper offer would hold.
+DEEPEST = 8
+
 
 def main() -> None:
     args, base, assistant = sweep_setup(__doc__)
@@ -27,20 +33,22 @@ def main() -> None:
     variants = {v: base.model_copy(update=parse_variant(v)) for v in args.vary or [""]}
     deepest = max(s.top_k for s in variants.values())
     retrieved = {}
-    for q in gold:  # retrieval is the same in every variant, cut to each variant's top_k
+    for q in gold:  # retrieval is the same in every variant, its passages cut to each variant's top_k
         query = assistant.rewriter.run(q.question, bodies=assistant.bodies)
-        retrieved[q.id] = (query, assistant.retriever().run(query, deepest))
+        retrieved[q.id] = (query, assistant.retriever().search(query, deepest))
     result: dict[str, Any] = {"gold": [g.name for g in args.gold], "questions": len(gold), "variants": {}}
     for variant, settings in variants.items():
         builder = ContextBuilder.from_settings(settings, assistant.embedder)
-        found = {1: 0, 2: 0, settings.evidence_candidates: 0}
+        builder.evidence = DEEPEST  # ranked this deep; the figures cut it
+        found = {1: 0, 2: 0, settings.evidence_candidates: 0, DEEPEST: 0}
+        ranked = 0
         answerable = 0
         best: dict[str, list[float]] = {"answerable": [], "unanswerable": []}
         seconds = []
         for q in gold:
-            query, hits = retrieved[q.id]
+            query, all_found = retrieved[q.id]
             start = time.perf_counter()
-            evidence = builder.run(query, hits[: settings.top_k]).evidence
+            evidence = builder.run(query, dataclasses.replace(all_found, passages=all_found.passages[: settings.top_k])).evidence
             seconds.append(time.perf_counter() - start)
             best["answerable" if q.answerable else "unanswerable"].append(evidence[0].similarity if evidence else 0.0)
             if not q.answerable:
@@ -48,8 +56,10 @@ def main() -> None:
             answerable += 1
             for n in found:
                 found[n] += any(all(fact_present(f, e.sentence) for f in q.facts) for e in evidence[:n])
+            ranked += any(all(fact_present(f, s.text) for f in q.facts) for s, _ in all_found.sentences)
         figures = {
             **{f"facts_in_top{n}": round(v / answerable, 3) for n, v in found.items()},
+            "facts_in_items_sentences": round(ranked / answerable, 3),
             "best_similarity_median": {k: round(statistics.median(v), 3) if v else None for k, v in best.items()},
             "ranking_ms_median": round(statistics.median(seconds) * 1000, 1),
         }
