@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from assistant.context import ContextBuilder
-from assistant.evaluation import fact_present, read_gold
+from assistant.evaluation import candidate_rank, fact_present, read_gold
 from bench._common import save
 from bench.retrieval_sweep import parse_variant, sweep_setup
 
@@ -36,13 +36,13 @@ def main() -> None:
     for q in gold:  # retrieval is the same in every variant, its passages cut to each variant's top_k
         query = assistant.rewriter.run(q.question, bodies=assistant.bodies)
         retrieved[q.id] = (query, assistant.retriever().search(query, deepest))
+    answerable = [q for q in gold if q.answerable]
+    in_items = round(sum(candidate_rank(q, retrieved[q.id][1]) is not None for q in answerable) / len(answerable), 3)
     result: dict[str, Any] = {"gold": [g.name for g in args.gold], "questions": len(gold), "variants": {}}
     for variant, settings in variants.items():
         builder = ContextBuilder.from_settings(settings, assistant.embedder)
-        builder.evidence = DEEPEST  # ranked this deep; the figures cut it
-        found = {1: 0, 2: 0, settings.evidence_candidates: 0, DEEPEST: 0}
-        ranked = 0
-        answerable = 0
+        builder.evidence = max(DEEPEST, settings.evidence_candidates)  # ranked this deep; the figures cut it
+        found = {1: 0, 2: 0, settings.evidence_candidates: 0, builder.evidence: 0}
         best: dict[str, list[float]] = {"answerable": [], "unanswerable": []}
         seconds = []
         for q in gold:
@@ -53,13 +53,11 @@ def main() -> None:
             best["answerable" if q.answerable else "unanswerable"].append(evidence[0].similarity if evidence else 0.0)
             if not q.answerable:
                 continue
-            answerable += 1
             for n in found:
                 found[n] += any(all(fact_present(f, e.sentence) for f in q.facts) for e in evidence[:n])
-            ranked += any(all(fact_present(f, s.text) for f in q.facts) for s, _ in all_found.sentences)
         figures = {
-            **{f"facts_in_top{n}": round(v / answerable, 3) for n, v in found.items()},
-            "facts_in_items_sentences": round(ranked / answerable, 3),
+            **{f"facts_in_top{n}": round(v / len(answerable), 3) for n, v in found.items()},
+            "facts_in_items_sentences": in_items,
             "best_similarity_median": {k: round(statistics.median(v), 3) if v else None for k, v in best.items()},
             "ranking_ms_median": round(statistics.median(seconds) * 1000, 1),
         }
