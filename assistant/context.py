@@ -2,20 +2,29 @@
 
 The prompt is most of the waiting time (≈ 60 prompt tokens/s on 2 cores) and small models answer better from a short
 context: passages under the relevance floor are left out, and each passage is cut to its sentences most similar to
-the question. The same sentences are ranked as the answer itself (evidence): by similarity to the question (or to its
-Danish translation, whichever is closer), by the share they hold, with their agenda item's title, of the words of its
-closest wording, by the rank of their passage (retrieval has weighed the whole passage's words, its section and the
-committee and date the question names), and by whether they hold the kind of answer it asks for (a sum for "what
-does it cost", an amount for "how many", a date for "when", a name for "who", a decision's verb for "what was
-decided"). A sentence that restates a better one is left out. The best are offered to the model to choose from;
-those scoring near the best of all are quoted before the model has read anything.
+the question. The same sentences are ranked as the answer itself (evidence): by similarity to the question (or to
+its Danish translation, whichever is closer), by the share they hold, with their agenda item's title, of the words
+of its closest wording (a word counted by how few of the candidates hold it: the matter they all treat tells them
+apart less than the word only the answer holds), by the rank of their passage (retrieval has weighed the whole
+passage's words, its section and the committee and date the question names), and by whether they hold the kind of
+answer it asks for (a sum for "what does it cost", an amount for "how many", a date for "when", a person's name for
+"who", a decision's verb for "what was decided"). A sentence that restates a better one is left out. The best are
+offered to the model to choose from; those scoring near the best of all are quoted before the model has read
+anything.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+from collections.abc import Callable
+
 import numpy as np
 
-from .danish import MIN_EVIDENCE_CHARS, answer_kind, holds_answer_kind, is_furniture, passage_sentences, repeats, terms, without_heading
+from .danish import (
+    MIN_EVIDENCE_CHARS, answer_kind, first_names, holds_answer_kind, is_furniture, kind_terms, passage_sentences, repeats, terms,
+    without_heading,
+)  # fmt: skip
 from .interfaces import Embedder
 from .records import Context, Evidence, Found, Hit, Query, Sentence
 from .settings import Settings
@@ -29,6 +38,7 @@ class ContextBuilder:
     def __init__(
         self, embedder: Embedder, *, min_score: float, sentences: int, chars: int, evidence: int = 0, overlap_weight: float = 0.0,
         kind_weight: float = 0.0, passage_weight: float = 0.0, margin: float = 0.0, focus_weight: float = 0.0,
+        first_names: frozenset[str] = frozenset(),
     ) -> None:  # fmt: skip
         self.embedder = embedder
         self.min_score = min_score  #: cosine similarity below which a passage is irrelevant
@@ -40,6 +50,7 @@ class ContextBuilder:
         self.passage_weight = passage_weight  #: times the reciprocal of its passage's rank, added to a sentence's score
         self.margin = margin  #: how far under the best sentence's score another may score and still be quoted
         self.focus_weight = focus_weight  #: share of a sentence's similarity to the question without its items' titles
+        self.first_names = first_names  #: what tells a person's name from a place's or a body's (``danish.first_names``)
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder) -> ContextBuilder:
@@ -48,7 +59,7 @@ class ContextBuilder:
         return cls(
             embedder, min_score=s.min_score, sentences=s.context_sentences, chars=s.context_chars, evidence=s.evidence_candidates,
             overlap_weight=s.evidence_overlap_weight, kind_weight=s.evidence_kind_weight, passage_weight=s.evidence_passage_weight,
-            margin=s.evidence_margin, focus_weight=s.evidence_focus_weight,
+            margin=s.evidence_margin, focus_weight=s.evidence_focus_weight, first_names=first_names(s.danish_words_path),
         )  # fmt: skip
 
     def run(self, query: Query, found: Found | list[Hit]) -> Context:
@@ -102,16 +113,17 @@ class ContextBuilder:
         matrix = np.stack([s.vector for s, _ in pairs])
         sims = matrix @ vectors[: len(wordings)].T
         focused = matrix @ vectors[len(wordings) :].T
-        asked = [words for words in ({*terms(form.text)} for form in query.forms) if words]
         kind = answer_kind(query.question)
+        asked = _asked(query, kind)
+        held = [(set(s.terms.split()) if s.terms else set(terms(s.text)), topics[s.row]) for s, _ in pairs]
+        rarity = _rarity([words | topic for words, topic in held])
         ranked: list[tuple[tuple[str, Hit, float, float], set[str]]] = []
-        for (sentence, rank), sim, focus_sim in zip(pairs, sims, focused):
+        for (sentence, rank), sim, focus_sim, (words, topic) in zip(pairs, sims, focused, held):
             hit = found.hits[sentence.row]
-            words = set(sentence.terms.split()) if sentence.terms else set(terms(sentence.text))
-            overlap = max((len(wording & (words | topics[sentence.row])) / len(wording) for wording in asked), default=0.0)
+            overlap = _rare_share(asked, words | topic, rarity)
             similarity = float(sim.max())
             blended = (1.0 - self.focus_weight) * similarity + self.focus_weight * float(focus_sim.max())
-            holds = bool(kind) and holds_answer_kind(sentence.text, kind)
+            holds = bool(kind) and holds_answer_kind(sentence.text, kind, self.first_names)
             score = blended + self.overlap_weight * overlap + self.kind_weight * holds + self.passage_weight / rank
             ranked.append(((sentence.text, hit, score, similarity), words))
         ranked.sort(key=lambda pair: -pair[0][2])
@@ -187,23 +199,24 @@ class ContextBuilder:
             return ()
         # Per wording of the question, its words: an English question's own words are never in a Danish sentence, so
         # a sentence counts the share it holds of its best-matching wording, not of all wordings' words together.
-        asked = [words for words in ({*terms(form.text)} for form in query.forms) if words]
         kind = answer_kind(query.question)
-        ranked: list[tuple[Evidence, set[str]]] = []  # each sentence with its words
+        asked = _asked(query, kind)
+        candidates: list[tuple[int, Hit, str, set[str], set[str], float]] = []  # passage, sentence, its words, topic
         for p, (hit, sentences, fresh) in enumerate(zip(hits, splits, self._fresh(splits))):
             # A sentence stands in its agenda item: "Der er indkommet 5 høringssvar." answers "Hvor mange høringssvar kom
             # der til lokalplanen for plejecentret i Lunden?" under the item "Lokalplan 15.24 - Plejecenter i Lunden".
             topic = set(terms(hit.chunk.heading.partition(" › ")[0]))
             for fresh_index in fresh:
                 sentence = without_heading(sentences[fresh_index], hit.chunk.heading)
-                if len(sentence) < MIN_EVIDENCE_CHARS or is_furniture(sentence):
-                    continue
-                words = set(terms(sentence))
-                overlap = max((len(wording & (words | topic)) / len(wording) for wording in asked), default=0.0)
-                similarity = sims[p][fresh_index]
-                holds = bool(kind) and holds_answer_kind(sentence, kind)
-                score = similarity + self.overlap_weight * overlap + self.kind_weight * holds + self.passage_weight / (p + 1)
-                ranked.append((Evidence(p + 1, sentence, hit, score, similarity), words))
+                if len(sentence) >= MIN_EVIDENCE_CHARS and not is_furniture(sentence):
+                    candidates.append((p, hit, sentence, set(terms(sentence)), topic, sims[p][fresh_index]))
+        rarity = _rarity([words | topic for _, _, _, words, topic, _ in candidates])
+        ranked: list[tuple[Evidence, set[str]]] = []  # each sentence with its words
+        for p, hit, sentence, words, topic, similarity in candidates:
+            overlap = _rare_share(asked, words | topic, rarity)
+            holds = bool(kind) and holds_answer_kind(sentence, kind, self.first_names)
+            score = similarity + self.overlap_weight * overlap + self.kind_weight * holds + self.passage_weight / (p + 1)
+            ranked.append((Evidence(p + 1, sentence, hit, score, similarity), words))
         ranked.sort(key=lambda pair: -pair[0].score)
         kept: list[tuple[Evidence, set[str]]] = []
         for evidence, words in ranked:
@@ -222,11 +235,39 @@ def _wordings(query: Query) -> list[str]:
     return [query.question, *(form.text for form in query.forms if form.kind == "translation")]
 
 
+def _asked(query: Query, kind: str) -> list[set[str]]:
+    """Per wording of the question, its words but those that ask for the kind of answer ("besluttet", "decided" in
+    "what was decided about …"): the kind is weighed on its own, and a sentence saying only that something was
+    decided must not outrank the one on the matter asked about."""
+    asked = [{*terms(form.text)} - (kind_terms(form.text, kind) if kind == "decision" else set()) for form in query.forms]
+    return [words for words in asked if words]
+
+
 def _without_words(text: str, words: set[str]) -> str:
     """``text`` without its words whose index terms are among ``words`` (the question without the items' titles); the
     text itself when nothing would be left."""
     kept = [w for w in text.split() if not set(terms(w)) & words]
     return " ".join(kept) if kept else text
+
+
+def _rarity(held: list[set[str]]) -> Callable[[str], float]:
+    """A word's weight among these sentences' words: log((n + 1) / (sentences holding it + ½)). A word most of the
+    candidates hold (the item's title, the matter they all treat) tells them apart less than one only a few do."""
+    counts = Counter(word for words in held for word in words)
+    n = len(held)
+    return lambda word: math.log((n + 1) / (counts[word] + 0.5))
+
+
+def _rare_share(asked: list[set[str]], held: set[str], rarity: Callable[[str], float]) -> float:
+    """The share of the question's words ``held``, each counted by its ``rarity``, for the wording (as asked, or a
+    Danish form) that shares most."""
+    best = 0.0
+    for wording in asked:
+        weights = {word: rarity(word) for word in wording}
+        total = sum(weights.values())
+        if total > 0:
+            best = max(best, sum(w for word, w in weights.items() if word in held) / total)
+    return best
 
 
 def _restates(words: set[str], better: set[str]) -> bool:

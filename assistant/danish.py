@@ -636,7 +636,8 @@ ANSWER_KINDS: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "date": re.compile(r"\b(hvornår|hvilken dato|fra hvornår|when|what date|which date|from what date|by when|until when)\b", re.IGNORECASE),
-    "name": re.compile(r"\b(hvem|hvilket udvalg|hvilken virksomhed|hvilket firma|who|whom|which (committee|company|firm|body|organisation|organization))\b", re.IGNORECASE),
+    "person": re.compile(r"\b(hvem|who|whom)\b", re.IGNORECASE),
+    "name": re.compile(r"\b(hvilket udvalg|hvilken virksomhed|hvilket firma|which (committee|company|firm|body|organisation|organization))\b", re.IGNORECASE),
     "decision": re.compile(r"\b(beslut\w*|vedt\w*|godkend\w*|decid\w*|decision|approv\w*|adopt\w*|agree\w*|resolv\w*)\b", re.IGNORECASE),
 }
 #: The kinds a sentence must hold to answer at all, however close its words are: an amount of the unit asked for ("en
@@ -679,21 +680,53 @@ _A_DECISION = re.compile(
 )
 # Two capitalised words in a row (a person, a place, a company), an acronym, or a party's letter in brackets.
 _A_NAME = re.compile(r"\b[A-ZÆØÅ][\wæøå]+(?:\s+[A-ZÆØÅ][\wæøå]+)+|\b[A-ZÆØÅ]{2,}\b|\([A-ZÆØÅ]{1,3}\)")
+# A capitalised word before another (with a middle initial or a second first name between), or a party's letter in
+# brackets ("(UP)", "(UP-1)"): a person when the first is a first name.
+# The rest is a lookahead: in "Centerchef Gitte Lind" the match at "Centerchef" must not consume "Gitte".
+_A_PERSON = re.compile(r"\b([A-ZÆØÅ][a-zæøåéü]+)(?=(?:-[A-ZÆØÅ][a-zæøåéü]+)?\s+(?:[A-ZÆØÅ]\.\s+)?[A-ZÆØÅ][\wæøå]+)|\(([A-ZÆØÅ]{1,3})(?:-\d+)?\)")
+
+
+@lru_cache(maxsize=4)
+def first_names(path: Path) -> frozenset[str]:
+    """The word list's names that are no word in lower case ("Gitte", "Torben"; not "Greve", a count as well as a
+    town): what tells a person ("Centerchef Gitte Lind") from a place or a body ("Greve Kommune"). Empty when the
+    list is absent."""
+    try:
+        lines = path.read_text("utf-8").split()
+    except OSError:
+        return frozenset()
+    lower = {w for w in lines if w[:1].islower()}
+    return frozenset(w for w in lines if w[:1].isupper() and w.lower() not in lower)
+
+
+def holds_person(sentence: str, names: frozenset[str]) -> bool:
+    """Whether a sentence names a person (a first name ``names`` knows before another capitalised word) or a party's
+    letter; without ``names``, whether it holds any name."""
+    if not names:
+        return bool(_A_NAME.search(sentence))
+    return any(m.group(2) or m.group(1) in names for m in _A_PERSON.finditer(sentence))
 
 
 def answer_kind(question: str) -> str:
     """What the question asks for: "money" (what it costs, pays), "length" (how long, wide), "number" (any other how
-    many, how much), "date" (when), "name" (who, which committee), "decision" (what was decided), or "" when it asks
-    for none of these."""
-    for kind in ("money", "length", "number", "date", "name"):
+    many, how much), "date" (when), "person" (who), "name" (which committee, which company), "decision" (what was
+    decided), or "" when it asks for none of these."""
+    for kind in ("money", "length", "number", "date", "person", "name"):
         if ANSWER_KINDS[kind].search(question):
             return kind
     return "decision" if ANSWER_KINDS["decision"].search(question) else ""
 
 
-def holds_answer_kind(sentence: str, kind: str) -> bool:
+def kind_terms(text: str, kind: str) -> set[str]:
+    """The index terms of the words in ``text`` that ask for the answer ``kind`` ("besluttet" for a decision)."""
+    pattern = ANSWER_KINDS.get(kind)
+    return {t for m in pattern.finditer(text) for t in terms(m.group(0))} if pattern else set()
+
+
+def holds_answer_kind(sentence: str, kind: str, first: frozenset[str] = frozenset()) -> bool:
     """Whether a sentence holds the kind of answer ``kind`` names: a sum of money, a length or area, an amount or
-    count, a date, a name or a party, a decision's verb. Any sentence holds the empty kind."""
+    count, a date, a person (by the ``first`` names, ``first_names``) or a party, a name, a decision's verb. Any
+    sentence holds the empty kind."""
     if kind == "money":
         return bool(_A_SUM.search(sentence))
     if kind == "length":
@@ -703,6 +736,8 @@ def holds_answer_kind(sentence: str, kind: str) -> bool:
         return bool(numbers(_A_DATE.sub(" ", sentence)))
     if kind == "date":
         return bool(_A_DATE.search(sentence) or _A_WHEN.search(sentence))
+    if kind == "person":
+        return holds_person(sentence, first)
     if kind == "name":
         return bool(_A_NAME.search(sentence))
     if kind == "decision":

@@ -333,7 +333,9 @@ def test_named_bodies(text: str, named: list[str]) -> None:
         ("How many members did the task committee have?", "number"),
         ("How long will the renovation take?", "number"),  # English "how long" is mostly a duration
         ("Hvornår træder den nye MED-aftale i kraft?", "date"),
-        ("Who chairs the employment committee?", "name"),
+        ("Who chairs the employment committee?", "person"),
+        ("Hvem deltager under punktet?", "person"),
+        ("Which committee approved the plan?", "name"),
         ("What was decided about police reporting of violence?", "decision"),
         ("Hvad står CHIME-modellen for?", ""),
     ],
@@ -377,12 +379,60 @@ def test_answer_kind(question: str, kind: str) -> None:
         ("Der kom seks anbefalinger fra udvalget.", "length", False),
         ("Udvalget godkendte indstillingen.", "decision", True),
         ("Katrine Nissen er konstitueret som centerleder.", "name", True),
+        ("Greve Kommune har modtaget en ansøgning.", "name", True),  # any name, without a list of first names
+        ("Greve Kommune har modtaget en ansøgning.", "person", True),
     ],
 )
 def test_holds_answer_kind(sentence: str, kind: str, holds: bool) -> None:
     from assistant.danish import holds_answer_kind
 
     assert holds_answer_kind(sentence, kind) is holds
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "asking"),
+    [
+        ("What was decided about police reporting of violence?", "decision", {"decid"}),
+        ("Hvad besluttede byrådet om budgettet?", "decision", {"beslut"}),
+        ("Hvornår blev planen godkendt?", "date", {"hvornar"}),
+        ("Hvad står CHIME-modellen for?", "", set()),
+    ],
+)
+def test_kind_terms(text: str, kind: str, asking: set[str]) -> None:
+    """The index terms of the words asking for the answer's kind, which the kind weighs, not the words shared."""
+    from assistant.danish import kind_terms, terms
+
+    found = kind_terms(text, kind)
+    assert found <= set(terms(text)) and all(any(t.startswith(a) for t in found) for a in asking)
+    assert bool(found) is bool(asking)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "holds"),
+    [
+        ("Centerchef Gitte Lind deltager under punktet.", True),
+        ("Fra Greve Seniorråd er Anna Winnifred udpeget.", True),
+        ("Bente Lis Clausen er udpeget fra Handicaprådet.", True),
+        ("Liselott Blixt (UP) undlod at tage stilling.", True),  # a first name the list lacks: the party's letter
+        ("For stemte (V), (C) og (Ø).", True),
+        ("Greve Kommune har modtaget en ansøgning fra Greve Seniorråd.", False),  # a place and a body, no person
+        ("Sagen behandles i Skole-, Børne- og Ungeudvalget.", False),
+        ("Udvalget tog orienteringen til efterretning.", False),
+    ],
+)
+def test_holds_a_person(sentence: str, holds: bool) -> None:
+    """A "who" question is answered by a person: a first name (the word list's names that are no word in lower case)
+    before another capitalised word, or a party's letter; "Greve" is a town and a count, no first name."""
+    from assistant.danish import first_names, holds_answer_kind
+
+    from assistant.settings import Settings
+
+    path = Settings().danish_words_path
+    if not path.exists():
+        pytest.skip("no Danish word list (Debian wdanish) to take the first names from")
+    names = first_names(path)
+    assert {"Gitte", "Anna", "Bente"} <= names and "Greve" not in names
+    assert holds_answer_kind(sentence, "person", names) is holds
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from assistant.context import ContextBuilder
@@ -167,10 +169,28 @@ def test_an_english_questions_evidence_is_scored_by_its_closer_danish_wording(fa
     assert best.sentence == A
     to = {text: float(fake_embedder.embed_passages([A])[0] @ fake_embedder.embed_queries([text])[0]) for text in (question, translation)}
     assert best.similarity == pytest.approx(to[translation]) and to[translation] > to[question]
-    held = set(terms(A))
-    share = len(set(terms(translation)) & held) / len(set(terms(translation)))
-    pooled = len((set(terms(question)) | set(terms(translation))) & held) / len(set(terms(question)) | set(terms(translation)))
-    assert best.score - best.similarity == pytest.approx(0.5 * share) and share > pooled
+    held, other = set(terms(A)), set(terms(C))
+
+    def weight(word: str) -> float:  # two candidate sentences: a word both hold counts less than one only A holds
+        return math.log(3 / ((word in held) + (word in other) + 0.5))
+
+    def share(words: set[str]) -> float:
+        return sum(weight(w) for w in words & held) / sum(weight(w) for w in words)
+
+    own, pooled = share(set(terms(translation))), share(set(terms(question)) | set(terms(translation)))
+    assert best.score - best.similarity == pytest.approx(0.5 * own) and own > pooled
+
+
+def test_a_word_few_candidates_hold_counts_more_in_the_evidence_ranking(fake_embedder) -> None:  # noqa: ANN001
+    """Every sentence of an item treats its matter: the question's word for the matter tells them apart less than the
+    word only the answer holds ("deltager" for "who attends"), however many of the question's words each holds."""
+    question = "Hvem deltager ved punktet om kantinens ombygning?"
+    query = Query(question, "da", (QueryForm(question, 1.0, 1.0),))
+    matter = ["Kantinens ombygning koster 2 mio. kr.", "Kantinens ombygning sker efter sommerferien.", "Kantinens ombygning er udbudt."]
+    answer = "Centerchef Gitte Lind deltager."
+    builder = ContextBuilder(fake_embedder, min_score=0.0, sentences=0, chars=0, evidence=4, overlap_weight=5.0)
+    evidence = builder.run(query, [_hit(" ".join([*matter, answer]), 1)]).evidence
+    assert evidence[0].sentence == answer
 
 
 @pytest.mark.parametrize(("passage_weight", "first"), [(0.0, C), (5.0, D)])
