@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
 from .danish import (
-    MIN_EVIDENCE_CHARS, answer_kind, first_names, holds_answer_kind, is_furniture, kind_terms, passage_sentences, repeats, terms,
-    without_heading,
+    MIN_EVIDENCE_CHARS, answer_kind, holds_answer_kind, is_furniture, kind_terms, passage_sentences, repeats, terms, without_heading,
 )  # fmt: skip
+from .danish import first_names as read_first_names
 from .interfaces import Embedder
 from .records import Context, Evidence, Found, Hit, Query, Sentence
 from .settings import Settings
@@ -38,7 +39,7 @@ class ContextBuilder:
     def __init__(
         self, embedder: Embedder, *, min_score: float, sentences: int, chars: int, evidence: int = 0, overlap_weight: float = 0.0,
         kind_weight: float = 0.0, passage_weight: float = 0.0, margin: float = 0.0, focus_weight: float = 0.0,
-        first_names: frozenset[str] = frozenset(),
+        words_path: Path | None = None,
     ) -> None:  # fmt: skip
         self.embedder = embedder
         self.min_score = min_score  #: cosine similarity below which a passage is irrelevant
@@ -50,7 +51,12 @@ class ContextBuilder:
         self.passage_weight = passage_weight  #: times the reciprocal of its passage's rank, added to a sentence's score
         self.margin = margin  #: how far under the best sentence's score another may score and still be quoted
         self.focus_weight = focus_weight  #: share of a sentence's similarity to the question without its items' titles
-        self.first_names = first_names  #: what tells a person's name from a place's or a body's (``danish.first_names``)
+        self.words_path = words_path  #: the Danish word list the first names are taken from (None: any name is a person)
+
+    @cached_property
+    def first_names(self) -> frozenset[str]:
+        """What tells a person's name from a place's or a body's (``danish.first_names``), read on first use."""
+        return read_first_names(self.words_path) if self.words_path else frozenset()
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder) -> ContextBuilder:
@@ -59,7 +65,7 @@ class ContextBuilder:
         return cls(
             embedder, min_score=s.min_score, sentences=s.context_sentences, chars=s.context_chars, evidence=s.evidence_candidates,
             overlap_weight=s.evidence_overlap_weight, kind_weight=s.evidence_kind_weight, passage_weight=s.evidence_passage_weight,
-            margin=s.evidence_margin, focus_weight=s.evidence_focus_weight, first_names=first_names(s.danish_words_path),
+            margin=s.evidence_margin, focus_weight=s.evidence_focus_weight, words_path=s.danish_words_path,
         )  # fmt: skip
 
     def run(self, query: Query, found: Found | list[Hit]) -> Context:
@@ -116,11 +122,11 @@ class ContextBuilder:
         kind = answer_kind(query.question)
         asked = _asked(query, kind)
         held = [(set(s.terms.split()) if s.terms else set(terms(s.text)), topics[s.row]) for s, _ in pairs]
-        rarity = _rarity([words | topic for words, topic in held])
+        weighed = _weighed(asked, [words | topic for words, topic in held])
         ranked: list[tuple[tuple[str, Hit, float, float], set[str]]] = []
         for (sentence, rank), sim, focus_sim, (words, topic) in zip(pairs, sims, focused, held):
             hit = found.hits[sentence.row]
-            overlap = _rare_share(asked, words | topic, rarity)
+            overlap = _rare_share(weighed, words | topic)
             similarity = float(sim.max())
             blended = (1.0 - self.focus_weight) * similarity + self.focus_weight * float(focus_sim.max())
             holds = bool(kind) and holds_answer_kind(sentence.text, kind, self.first_names)
@@ -201,7 +207,7 @@ class ContextBuilder:
         # a sentence counts the share it holds of its best-matching wording, not of all wordings' words together.
         kind = answer_kind(query.question)
         asked = _asked(query, kind)
-        candidates: list[tuple[int, Hit, str, set[str], set[str], float]] = []  # passage, sentence, its words, topic
+        candidates: list[tuple[int, Hit, str, set[str], set[str], float]] = []  # passage, hit, sentence, words, topic, similarity
         for p, (hit, sentences, fresh) in enumerate(zip(hits, splits, self._fresh(splits))):
             # A sentence stands in its agenda item: "Der er indkommet 5 høringssvar." answers "Hvor mange høringssvar kom
             # der til lokalplanen for plejecentret i Lunden?" under the item "Lokalplan 15.24 - Plejecenter i Lunden".
@@ -210,10 +216,10 @@ class ContextBuilder:
                 sentence = without_heading(sentences[fresh_index], hit.chunk.heading)
                 if len(sentence) >= MIN_EVIDENCE_CHARS and not is_furniture(sentence):
                     candidates.append((p, hit, sentence, set(terms(sentence)), topic, sims[p][fresh_index]))
-        rarity = _rarity([words | topic for _, _, _, words, topic, _ in candidates])
+        weighed = _weighed(asked, [words | topic for _, _, _, words, topic, _ in candidates])
         ranked: list[tuple[Evidence, set[str]]] = []  # each sentence with its words
         for p, hit, sentence, words, topic, similarity in candidates:
-            overlap = _rare_share(asked, words | topic, rarity)
+            overlap = _rare_share(weighed, words | topic)
             holds = bool(kind) and holds_answer_kind(sentence, kind, self.first_names)
             score = similarity + self.overlap_weight * overlap + self.kind_weight * holds + self.passage_weight / (p + 1)
             ranked.append((Evidence(p + 1, sentence, hit, score, similarity), words))
@@ -250,24 +256,23 @@ def _without_words(text: str, words: set[str]) -> str:
     return " ".join(kept) if kept else text
 
 
-def _rarity(held: list[set[str]]) -> Callable[[str], float]:
-    """A word's weight among these sentences' words: log((n + 1) / (sentences holding it + ½)). A word most of the
-    candidates hold (the item's title, the matter they all treat) tells them apart less than one only a few do."""
+def _weighed(asked: list[set[str]], held: list[set[str]]) -> list[tuple[dict[str, float], float]]:
+    """Per wording of the question, each of its words' weight among the candidate sentences' words ``held``, and their
+    sum: log((n + 1) / (sentences holding it + ½)). A word most of the candidates hold (the item's title, the matter
+    they all treat) tells them apart less than one only a few do."""
     counts = Counter(word for words in held for word in words)
     n = len(held)
-    return lambda word: math.log((n + 1) / (counts[word] + 0.5))
-
-
-def _rare_share(asked: list[set[str]], held: set[str], rarity: Callable[[str], float]) -> float:
-    """The share of the question's words ``held``, each counted by its ``rarity``, for the wording (as asked, or a
-    Danish form) that shares most."""
-    best = 0.0
+    weighed = []
     for wording in asked:
-        weights = {word: rarity(word) for word in wording}
-        total = sum(weights.values())
-        if total > 0:
-            best = max(best, sum(w for word, w in weights.items() if word in held) / total)
-    return best
+        weights = {word: math.log((n + 1) / (counts[word] + 0.5)) for word in wording}
+        weighed.append((weights, sum(weights.values())))
+    return weighed
+
+
+def _rare_share(weighed: list[tuple[dict[str, float], float]], held: set[str]) -> float:
+    """The share of the question's words ``held``, each counted by its weight (``_weighed``), for the wording (as
+    asked, or a Danish form) that shares most."""
+    return max((sum(w for word, w in weights.items() if word in held) / total for weights, total in weighed if total > 0), default=0.0)
 
 
 def _restates(words: set[str], better: set[str]) -> bool:

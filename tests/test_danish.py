@@ -424,7 +424,6 @@ def test_holds_a_person(sentence: str, holds: bool) -> None:
     """A "who" question is answered by a person: a first name (the word list's names that are no word in lower case)
     before another capitalised word, or a party's letter; "Greve" is a town and a count, no first name."""
     from assistant.danish import first_names, holds_answer_kind
-
     from assistant.settings import Settings
 
     path = Settings().danish_words_path
