@@ -22,7 +22,7 @@ import numpy as np
 
 from .danish import (
     FILLER, REQUIRED_KINDS, WORD, answer_kind, digits, holds_answer_kind, holds_name, mentioned_dates, names, numbers, passage_sentences,
-    repetition_start, split_sentences, without_source_talk,
+    question_language, repetition_start, split_sentences, without_source_talk,
 )  # fmt: skip
 from .interfaces import Embedder
 from .lexicon import Lexicon
@@ -230,10 +230,12 @@ class CitationChecker:
 
     def can_answer(self, question: str, evidence: Evidence) -> bool:
         """Whether an evidence sentence can answer ``question``: it states an amount of the unit asked for, if one is
-        (a length is no price), or a date or time for "when", and its passage holds the names and years the question
-        mentions."""
+        (a length is no price), or a date or time for "when", and its agenda item holds the names and years the
+        question mentions (a sentence stands in its item: "Der er afsat 0,3 mio. kr." answers for the school the item
+        names in another passage)."""
         kind = answer_kind(question)
-        return (kind not in REQUIRED_KINDS or holds_answer_kind(evidence.sentence, kind)) and self.names_held(question, [evidence.hit])
+        held = list(evidence.item) or [evidence.hit]
+        return (kind not in REQUIRED_KINDS or holds_answer_kind(evidence.sentence, kind)) and self.names_held(question, held)
 
     def phrased(self, query: Query, context: Context, chosen: Evidence, reply: str, shown: int = 1) -> Answer:
         """The Answer built on ``chosen``: the model's line (or, when it gave none, the sentence itself) citing the
@@ -301,12 +303,18 @@ class CitationChecker:
     def names_held(self, question: str, cited: list[Hit]) -> bool:
         """Whether every name and year the question mentions is in one of the cited passages (their text, title, agenda
         item, body, municipality or meeting date); an English name also counts in its Danish form ("Copenhagen" as
-        "København"). A passage on budget 2026 does not answer for budget 2027."""
+        "København"), and an English question's capitalised English words that are no Danish word are not asked for.
+        A passage on budget 2026 does not answer for budget 2027."""
         held = [" ".join((h.chunk.text, h.chunk.doc_title, h.chunk.heading, *h.chunk.metadata.values())) for h in cited]
         for year in {d[:4] for d in mentioned_dates(question)}:
             if not any(year in digits(text) for text in held):
                 return False
+        english = question_language(question) == "en"
         for name in names(question):
+            if english and self.lexicon is not None and self.lexicon.english_only(name):
+                # "the Danish Patient Safety Authority" is "Styrelsen for Patientsikkerhed" in the minutes: its English
+                # words are no name they can hold, while "Patient" (a Danish word too) and "Tune" still must be held.
+                continue
             forms = [name, *(self.lexicon.lookup([name]) if self.lexicon is not None else [])]
             if not any(holds_name(text, form) for text in held for form in forms):
                 return False

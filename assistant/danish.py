@@ -655,7 +655,7 @@ _A_DATE = re.compile(
 #: What else answers "when" beside a calendar date: a deadline or a span ("indenfor 72 timer", "hvert fjerde år"), a
 #: part of a year or a term ("i første halvdel af valgperioden", "efter sommerferien", "i august"), a time of day.
 _A_WHEN = re.compile(
-    rf"\b{_AN_AMOUNT}\.?\s*(timer|time|døgn|dage|dag|uger|uge|måneder|måned|år|hours|days|weeks|months|years)\b"
+    rf"\b{_AN_AMOUNT}\.?\s*(minutter|minut|timer|time|døgn|dage|dag|uger|uge|måneder|måned|år|minutes|hours|days|weeks|months|years)\b|\b\d+\s*min\b"
     r"|\b(hver|hvert|every)\s+(\d+\.|\w+)\s+(år|måned|uge|year|month|week)\b|\b(hver|every)\s+(valgperiode|term)\b"
     r"|\b(første|anden|sidste|first|second|last)\s+(halvdel|halvår|kvartal|half|quarter)\b|\b\d\.\s*(halvår|kvartal)\b"
     r"|\b(foråret|efteråret|sommeren|vinteren|årsskiftet|sommerferien|efterårsferien|vinterferien|juleferien|nytår|spring|summer|autumn|winter)\b"
@@ -663,7 +663,10 @@ _A_WHEN = re.compile(
     r"|\b(næste|kommende|sidste|next|coming)\s+(år|måned|uge|year|month|week)\b|\bkl\.\s*\d",
     re.IGNORECASE,
 )
-_A_DURATION = re.compile(rf"\b{_AN_AMOUNT}\.?\s*(timer|døgn|dage|uger|måneder|år|hours|days|weeks|months|years)\b", re.IGNORECASE)
+# "30 min": the short form after digits only ("min" alone is also "my")
+_A_DURATION = re.compile(
+    rf"\b{_AN_AMOUNT}\.?\s*(minutter|timer|døgn|dage|uger|måneder|år|minutes|hours|days|weeks|months|years)\b|\b\d+\s*min\b", re.IGNORECASE
+)
 _A_SUM = re.compile(
     rf"\b{_AN_AMOUNT}\s*(mio|mia|mill|million|millioner|millions|milliard|milliarder|billion|billions"
     r"|t\.?\s?kr|tkr|kr|kroner|kroners|dkk|euro|eur)\b"

@@ -206,6 +206,14 @@ class Lexicon:
                 self._vocabularies = (english, danish)
             return self._vocabularies
 
+    def english_only(self, word: str) -> bool:
+        """Whether ``word`` is an English word that no Danish word list holds ("Safety", "Council"; not "Tune" nor
+        "Patient"): in an English question, a word of a name the Danish minutes write in Danish. False without both
+        lists."""
+        english, danish = self.vocabularies()
+        low = word.lower()
+        return bool(english and danish) and low in english and low not in danish
+
     def danish_in(self, text: str) -> list[str]:
         """The Danish words of an English text (see ``danish.danish_words``); none without an English word list."""
         english, danish = self.vocabularies()

@@ -324,6 +324,9 @@ class Evidence:
     hit: Hit
     score: float  #: the ranking: similarity to the question, words shared with it, the kind of answer it asks for
     similarity: float = 0.0  #: cosine similarity of the sentence to the question
+    #: every passage of its agenda item that retrieval handed on (where the names and years asked about are looked
+    #: for); empty: its own passage alone
+    item: tuple[Hit, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def line(self) -> str:

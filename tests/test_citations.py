@@ -275,6 +275,46 @@ def test_pick_weighs_only_the_sentences_whose_passage_holds_the_names_asked_abou
     assert picked is not None and picked.hit is med
 
 
+@pytest.mark.parametrize("with_item", [True, False])
+def test_a_sentence_can_answer_for_the_names_its_agenda_item_holds(with_item: bool) -> None:
+    """The school and the year stand in another passage of the sentence's agenda item: the sentence answers for them
+    (it stands in its item); on its own passage alone it would not."""
+    from assistant.records import Evidence
+
+    def part(i: int, text: str) -> Hit:
+        return Hit(Chunk(f"c{i}", "d1", "Aftale med gymnasiet", text, 0, 1, 1, 1, heading="Aftale med gymnasiet › Sagsbeskrivelse"), 0.9, i)
+
+    first = part(1, "Greve Gymnasium og Kultur- og Fritidsudvalget har indgået en aftale for 2025 om hallen.")
+    money = part(2, "Der er afsat 0,3 mio. kr. til formålet.")
+    evidence = Evidence(2, money.chunk.text, money, 1.2, 0.9, (first, money) if with_item else ())
+    assert _chooser().can_answer("Hvor mange penge er der afsat til aftalen med Greve Gymnasium i 2025?", evidence) is with_item
+
+
+@pytest.mark.parametrize(
+    ("question", "held"),
+    [
+        # the minutes write the body's name in Danish: its English words are not looked for
+        ("What must an institution do after an inspection by the Danish Patient Safety Authority?", True),
+        # "Tune" is a place (and a Danish word): still asked for
+        ("What must an institution in Tune do after an inspection by the Danish Patient Safety Authority?", False),
+        # a Danish question's names are all asked for
+        ("Hvad skal institutionen gøre efter et tilsyn fra Safety Authority?", False),
+    ],
+)
+def test_an_english_questions_english_words_are_no_names_the_minutes_hold(tmp_path, question: str, held: bool) -> None:
+    from assistant.lexicon import Lexicon
+    from assistant.templates import Templates
+    from tests.conftest import ROOT, FakeEmbedder
+
+    (tmp_path / "english").write_text("authority\ndanish\nsafety\npatient\ntune\ninstitution\n", "utf-8")
+    (tmp_path / "glossary.tsv").write_text("", "utf-8")
+    (tmp_path / "danish").write_text("patient\nTune\ninstitution\n", "utf-8")
+    lexicon = Lexicon(tmp_path / "glossary.tsv", tmp_path, tmp_path / "english", tmp_path / "danish")
+    checker = CitationChecker(FakeEmbedder(), Templates.load(ROOT / "prompts"), lexicon, attach_threshold=0.0, verify_threshold=0.0)
+    passage = Hit(Chunk("c1", "d1", "Tilsyn", "Når Styrelsen for Patientsikkerhed gennemfører et tilsyn, skal institutionen lave en handleplan.", 0, 1, 1, 1), 0.9, 1)
+    assert checker.names_held(question, [passage]) is held
+
+
 @pytest.mark.parametrize(
     ("chosen", "quotes", "quoted"),
     [

@@ -376,6 +376,9 @@ def test_answer_kind(question: str, kind: str) -> None:
         ("Broen skal forbinde Dokk1 og Balticagade.", "date", False),
         ("Kontrakten løber i 4 år med mulighed for forlængelse.", "length", True),  # how long: a duration
         ("Høringsperioden er på 8 uger.", "length", True),
+        ("Der er afsat 30 minutter til oplægget.", "length", True),  # how long the talk is
+        ("Oplægget varer 30 min. inklusiv spørgsmål.", "length", True),
+        ("Det er en min kollega, der holder oplægget.", "length", False),  # "min" alone is "my"
         ("Der kom seks anbefalinger fra udvalget.", "length", False),
         ("Udvalget godkendte indstillingen.", "decision", True),
         ("Katrine Nissen er konstitueret som centerleder.", "name", True),

@@ -84,6 +84,10 @@ def test_the_sentence_of_the_asked_kind_is_the_evidence(store: FaissStore, fake_
     assert "42 mio. kr." in context.evidence[0].sentence
     cited = context.passages[context.evidence[0].n - 1]
     assert cited == context.evidence[0].hit and "42 mio. kr." in cited.chunk.text  # the citation opens its passage
+    # the names asked about are looked for in the whole agenda item the sentence stands in: every passage of it found
+    item = context.evidence[0].item
+    assert cited in item and {h.chunk.doc_id for h in item} == {cited.chunk.doc_id}
+    assert {h.row for h in item} == {h.row for h in found.hits.values() if h.chunk.doc_id == cited.chunk.doc_id}
 
 
 def test_the_sentence_channel_finds_the_passage_of_the_sentence_nearest_the_question(store: FaissStore, fake_embedder) -> None:  # noqa: ANN001
