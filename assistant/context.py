@@ -91,16 +91,17 @@ class ContextBuilder:
         retrieved, then those the offered evidence stands in."""
         ranked = self._rank_sentences(query, found)
         passages = list(relevant)
-        items: dict[str, list[Hit]] = {}
+        by_item: dict[str, list[Hit]] = {}
         for hit in found.hits.values():
-            items.setdefault(hit.chunk.doc_id, []).append(hit)
+            by_item.setdefault(hit.chunk.doc_id, []).append(hit)
+        items = {doc_id: tuple(hits) for doc_id, hits in by_item.items()}  # one tuple per item, shared by its sentences
         evidence = []
         for sentence, hit, score, similarity in ranked:
             n = next((i for i, h in enumerate(passages, 1) if h.row == hit.row and h.chunk.id == hit.chunk.id), 0)
             if not n:
                 passages.append(hit)
                 n = len(passages)
-            evidence.append(Evidence(n, sentence, passages[n - 1], score, similarity, tuple(items.get(hit.chunk.doc_id, ()))))
+            evidence.append(Evidence(n, sentence, passages[n - 1], score, similarity, items.get(hit.chunk.doc_id, ())))
         texts = [" ".join(passage_sentences(h.chunk.text)) for h in passages]
         return Context(passages, texts, tuple(evidence), self._quotes(tuple(evidence)))
 

@@ -652,10 +652,12 @@ _A_DATE = re.compile(
     r"|(?<![\d.,/])\d{1,2}\.(0?[1-9]|1[0-2])\.(\d{4}|\d{2})(?![\d,]|\.\d)|(?<![\d.,/])\d{1,2}/(0?[1-9]|1[0-2])(?![\d,/]|\.\d)",
     re.IGNORECASE,
 )
+#: "30 min": the short form after digits only ("min" alone is also "my").
+_MINUTES = r"\b\d+\s*min\b"
 #: What else answers "when" beside a calendar date: a deadline or a span ("indenfor 72 timer", "hvert fjerde år"), a
 #: part of a year or a term ("i første halvdel af valgperioden", "efter sommerferien", "i august"), a time of day.
 _A_WHEN = re.compile(
-    rf"\b{_AN_AMOUNT}\.?\s*(minutter|minut|timer|time|døgn|dage|dag|uger|uge|måneder|måned|år|minutes|hours|days|weeks|months|years)\b|\b\d+\s*min\b"
+    rf"\b{_AN_AMOUNT}\.?\s*(minutter|minut|timer|time|døgn|dage|dag|uger|uge|måneder|måned|år|minutes|hours|days|weeks|months|years)\b|{_MINUTES}"
     r"|\b(hver|hvert|every)\s+(\d+\.|\w+)\s+(år|måned|uge|year|month|week)\b|\b(hver|every)\s+(valgperiode|term)\b"
     r"|\b(første|anden|sidste|first|second|last)\s+(halvdel|halvår|kvartal|half|quarter)\b|\b\d\.\s*(halvår|kvartal)\b"
     r"|\b(foråret|efteråret|sommeren|vinteren|årsskiftet|sommerferien|efterårsferien|vinterferien|juleferien|nytår|spring|summer|autumn|winter)\b"
@@ -663,10 +665,7 @@ _A_WHEN = re.compile(
     r"|\b(næste|kommende|sidste|next|coming)\s+(år|måned|uge|year|month|week)\b|\bkl\.\s*\d",
     re.IGNORECASE,
 )
-# "30 min": the short form after digits only ("min" alone is also "my")
-_A_DURATION = re.compile(
-    rf"\b{_AN_AMOUNT}\.?\s*(minutter|timer|døgn|dage|uger|måneder|år|minutes|hours|days|weeks|months|years)\b|\b\d+\s*min\b", re.IGNORECASE
-)
+_A_DURATION = re.compile(rf"\b{_AN_AMOUNT}\.?\s*(minutter|timer|døgn|dage|uger|måneder|år|minutes|hours|days|weeks|months|years)\b|{_MINUTES}", re.IGNORECASE)
 _A_SUM = re.compile(
     rf"\b{_AN_AMOUNT}\s*(mio|mia|mill|million|millioner|millions|milliard|milliarder|billion|billions"
     r"|t\.?\s?kr|tkr|kr|kroner|kroners|dkk|euro|eur)\b"
