@@ -89,7 +89,8 @@ def _load(r: dict[str, Any]) -> str:
 
 def _latency(r: dict[str, Any]) -> str:
     evidence = f"{r['first_evidence_s_median']} s / " if "first_evidence_s_median" in r else ""
-    return f"{evidence}{r['first_token_s_median']} s / {r['full_answer_s_median']} s (cold {r['cold_first_token_s']} / {r['cold_full_answer_s']} s)"
+    rate = f"; machine {r['machine_prompt_tokens_per_s']} prompt tok/s" if r.get("machine_prompt_tokens_per_s") else ""
+    return f"{evidence}{r['first_token_s_median']} s / {r['full_answer_s_median']} s (cold {r['cold_first_token_s']} / {r['cold_full_answer_s']} s{rate})"
 
 
 def _memory(r: dict[str, Any]) -> str:
