@@ -10,8 +10,8 @@ prompt cache saves across different questions (the shared system prompt), not wh
 Model loading is timed apart. Also prints the prompt's size in tokens, and how much of it is the fixed system part.
 
 Last, it measures how fast this machine evaluates a prompt at that moment (``bench.prompt_throughput``'s figure, on
-a fresh copy of the model): on a shared 2-core machine that rate has read anywhere from 32 to 64 tokens/s an hour
-apart with the same build, so a latency is comparable with an earlier one only next to its machine rate.
+a fresh copy of the model): on a shared 2-core machine that rate read 32 and 48 tokens/s a minute apart with the same
+build (64 when the targets were set), so a latency compares with an earlier one only next to its machine rate.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def main() -> None:
     sizes = [len(llm.tokenize(m["content"].encode(), add_bos=False)) + 5 for m in messages] if llm is not None else [0]
     prompt_tokens, system_tokens = sum(sizes), sizes[0]
     local = not settings.llm_url and settings.llm_model_path.exists()  # a server's machine is not this one
-    machine = measure(settings.llm_model_path, settings.llm_threads, settings.llm_context, 400, 2, flash_attn=False) if local else {"median": None}
+    rate = measure(settings.llm_model_path, settings.llm_threads, settings.llm_context, 400, 2, flash_attn=False)["median"] if local else None
     result = {
         "question": args.question,
         "model": settings.llm_model_path.name,
@@ -105,14 +105,14 @@ def main() -> None:
         "cold_full_answer_s": rounds[0]["full_answer_s"],
         "first_token_s_median": round(statistics.median(r["first_token_s"] for r in rounds[1:] or rounds), 2),
         "full_answer_s_median": round(statistics.median(r["full_answer_s"] for r in rounds[1:] or rounds), 2),
-        "machine_prompt_tokens_per_s": machine["median"],  # to compare latencies across runs on a shared machine
+        "machine_prompt_tokens_per_s": rate,  # to compare latencies across runs on a shared machine
         "targets": {"first_evidence_s": 1.5, "first_token_s": 8, "full_answer_s": 12},
     }
     print(
         f"model load {load_s:.1f} s; retrieval {retrieval_s:.2f} s; ≈{prompt_tokens} prompt tokens ({system_tokens} system); "
         f"cold: first token {result['cold_first_token_s']} s, full {result['cold_full_answer_s']} s; "
-        f"after another question (median): first token {result['first_token_s_median']} s, full answer {result['full_answer_s_median']} s; "
-        f"this machine evaluated prompts at {machine['median']} tokens/s meanwhile"
+        f"after another question (median): first token {result['first_token_s_median']} s, full answer {result['full_answer_s_median']} s"
+        + (f"; this machine then evaluated prompts at {rate} tokens/s" if rate is not None else "")
     )
     print(f"wrote {save(args.name, result, settings)}")
 
